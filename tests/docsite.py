@@ -4,11 +4,13 @@
 (`proc_nbs`: front matter from the title cell, `show_doc` for every exported symbol, executed the way nbdev does
 it, hidden cells removed, doc links added), turns each processed notebook into a Markdown page with its STORED
 outputs (nothing else is executed) and builds the site with MkDocs. Pages get the URLs Quarto would give them
-(`00_data.ipynb` -> `data.html`), so nbdev's doc links work in both sites.
+(`00_data.ipynb` -> `data.html`), so nbdev's doc links work in both sites. TeX math (`$...$`, `$$...$$`) is
+found by pymdownx.arithmatex and rendered to MathML at build time (latex2mathml, in this file's `on_page_content`
+MkDocs hook): browsers draw MathML natively, so the site needs no MathJax/KaTeX and works offline.
 
     python tests/docsite.py build [OUT]   # or: make docs  (OUT defaults to _docs/)
     python tests/docsite.py serve [PORT]  # build, then serve _docs/ on http://127.0.0.1:PORT"""
-import base64, json, os, re, shutil, subprocess, sys, tempfile
+import base64, html, json, logging, os, re, shutil, subprocess, sys, tempfile, unicodedata
 from configparser import ConfigParser
 from pathlib import Path
 import yaml
@@ -79,6 +81,59 @@ def unlink_missing(mds:dict) -> dict:
         return m.group(0) if page not in anchors or anchor in anchors[page] else m.group(1)
     return {k: re.sub(r'\[(`[^`\]]+`)\]\(([\w-]+)\.md#([^)\s]+)\)', fix, v) for k, v in mds.items()}
 
+_CODE = re.compile(r'(^[ \t]*(`{3,}|~{3,}).*?^[ \t]*\2[ \t]*$|`+[^`]*?`+)', re.M | re.S)  # fenced blocks, code spans
+
+_DISPLAY = r'\displaystyle{}'  # marks display math that arithmatex can only see as inline math
+
+def display_math(md) -> str:
+    """`$$...$$` inside a paragraph (or a list item) is display math, as in Jupyter: arithmatex only finds `$$` blocks
+    of their own, so such math becomes inline math with a marker that `mathml` renders as a block."""
+    def one(m):
+        t = m.string
+        alone = re.search(r'(^|\n[ \t]*\n)[ \t]*$', t[:m.start()]) and re.match(r'[ \t]*(\n[ \t]*\n|\n?[ \t]*$)', t[m.end():])
+        return m.group(0) if alone else f'${_DISPLAY}{m.group(1).strip()}$'
+    parts = _CODE.split(md)  # text, code, fence, text, code, fence, ..., text
+    return ''.join(re.sub(r'(?<!\\)\$\$((?:\\.|[^\\$])+?)\$\$', one, p) if i % 3 == 0 else p
+                   for i, p in enumerate(parts) if i % 3 != 2)
+
+_VARIANTS = {'bold': 'BOLD', 'italic': 'ITALIC', 'bold-italic': 'BOLD ITALIC', 'double-struck': 'DOUBLE-STRUCK',
+             'script': 'SCRIPT', 'fraktur': 'FRAKTUR', 'sans-serif': 'SANS-SERIF', 'monospace': 'MONOSPACE'}
+
+def _variant(m):
+    "`<mi mathvariant=\"double-struck\">1</mi>` -> `<mi>𝟙</mi>`: MathML Core only knows the Unicode math letters."
+    tag, variant, text = m.groups()
+    if variant not in _VARIANTS or len(text) != 1: return m.group(0)
+    kind = ('DIGIT ' + unicodedata.name(text).split()[-1] if text.isdigit() else
+            f'CAPITAL {text}' if text.isupper() else f'SMALL {text.upper()}' if text.islower() else None)
+    try: return f'<{tag}>{unicodedata.lookup(f"MATHEMATICAL {_VARIANTS[variant]} {kind}")}</{tag}>'
+    except (KeyError, TypeError): return m.group(0)
+
+def tex_to_mathml(tex, display=False) -> str:
+    "TeX -> a `<math>` element; unknown commands (e.g. `\\arg`) show as upright names."
+    from latex2mathml.converter import convert
+    tex = re.sub(r'\\mathrm\{([\w ]*)\}', r'\\text{\1}', tex)  # upright, even a single letter
+    out = convert(tex.strip(), display='block' if display else 'inline')
+    out = re.sub(r'<(m[ino])>\\([A-Za-z]+)</\1>', r'<\1>\2</\1>', out)
+    return re.sub(r'<(m[in])(?: mathvariant="([\w-]+)")>([^<]*)</\1>', _variant, out)
+
+_MATH = re.compile(r'(<(span|div) class="arithmatex">)\\([(\[])(.*?)\\[)\]](</\2>)', re.S)
+_log = logging.getLogger('mkdocs.hooks.docsite')
+
+def mathml(page_html) -> str:
+    "Replace the TeX that pymdownx.arithmatex (`generic: true`) marked in `page_html` by MathML."
+    def repl(m):
+        tex, display = html.unescape(m.group(4)), m.group(3) == '['
+        if tex.startswith(_DISPLAY): tex, display = tex[len(_DISPLAY):], True
+        try: return m.group(1) + tex_to_mathml(tex, display) + m.group(5)
+        except Exception as e:
+            _log.warning(f'docsite: cannot render math {tex!r}: {e!r}')
+            return f'{m.group(1)}<code>{html.escape(tex)}</code>{m.group(5)}'
+    return _MATH.sub(repl, page_html)
+
+def on_page_content(html, **kwargs):
+    "MkDocs hook (mkdocs.yml `hooks:` names this file): math to MathML in every page."
+    return mathml(html)
+
 class _Page:
     "Turns one processed notebook into Markdown; figures from stored outputs go to `figures/`."
     def __init__(self, name, docs_dir, pages, base_url):
@@ -127,7 +182,7 @@ class _Page:
 
     def cell(self, c):
         src = _text(c.get('source', ''))
-        if c['cell_type'] == 'markdown': return [self.callouts(self.links(src.strip()))]
+        if c['cell_type'] == 'markdown': return [self.callouts(self.links(display_math(src.strip())))]
         if c['cell_type'] != 'code': return []
         d, code = _directives(src)
         if d.get('include') == 'false': return []
@@ -160,6 +215,8 @@ def nb_to_md(nb_path, docs_dir, pages, base_url='') -> tuple:
 _CSS = """.sp-description { font-size: 1.15em; color: var(--md-default-fg-color--light); margin-top: -.6em; }
 .md-typeset hr { margin: 1.5em 0 .5em; }
 .sp-output { overflow-x: auto; }
+.md-typeset math { font-size: 1.1em; }
+.md-typeset math[display="block"] { overflow-x: auto; overflow-y: hidden; margin: .8em 0; }
 """
 
 def mkdocs_config(cfg, nav) -> dict:
@@ -175,13 +232,25 @@ def mkdocs_config(cfg, nav) -> dict:
                                'toggle': {'icon': 'material/brightness-7', 'name': 'Dark mode'}},
                               {'scheme': 'slate', 'primary': 'indigo',
                                'toggle': {'icon': 'material/brightness-4', 'name': 'Light mode'}}]},
-        'plugins': ['search', 'offline'], 'extra_css': ['sp.css'],
+        'plugins': ['search', 'offline'], 'extra_css': ['sp.css'], 'hooks': [str(Path(__file__).resolve())],
         'markdown_extensions': ['tables', 'attr_list', 'md_in_html', 'admonition', 'footnotes',
                                 {'toc': {'permalink': True}}, 'pymdownx.details',
                                 {'pymdownx.highlight': {'use_pygments': True}}, 'pymdownx.superfences',
                                 {'pymdownx.arithmatex': {'generic': True}}],
         'validation': {'links': {'not_found': 'warn', 'anchors': 'warn', 'unrecognized_links': 'info'}},
     }
+
+def mkdocs_build(work, cfg, nav, out, quiet=True) -> Path:
+    "Run MkDocs on the Markdown pages in `work/docs` (listed in `nav`) into `out`; prints its warnings."
+    work, out = Path(work), Path(out)
+    (work/'docs'/'sp.css').write_text(_CSS)
+    (work/'mkdocs.yml').write_text(yaml.safe_dump(mkdocs_config(cfg, nav), sort_keys=False, allow_unicode=True))
+    cmd = [sys.executable, '-m', 'mkdocs', 'build', '-f', str(work/'mkdocs.yml'), '-d', str(out)]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode: raise RuntimeError(f'mkdocs build failed:\n{r.stdout}\n{r.stderr}')
+    warnings = [l for l in r.stderr.splitlines() if l.startswith(('WARNING', 'ERROR'))]
+    if warnings or not quiet: print('\n'.join(warnings if quiet else r.stderr.splitlines()), file=sys.stderr)
+    return out
 
 def build(root=ROOT, out=None, work=None, n_workers=2, quiet=True) -> Path:
     "Build the site of `root`'s notebooks into `out` (default `root/_docs`); returns `out`."
@@ -201,14 +270,7 @@ def build(root=ROOT, out=None, work=None, n_workers=2, quiet=True) -> Path:
             mds[pages[p.stem]], title = nb_to_md(proc/p.name, docs, pages, cfg.get('doc_host', '') + cfg.get('doc_baseurl', ''))
             nav.append({('Home' if p.stem == 'index' else title): f'{pages[p.stem]}.md'})
         for name, md in unlink_missing(mds).items(): (docs/f'{name}.md').write_text(md)
-        (docs/'sp.css').write_text(_CSS)
-        (work/'mkdocs.yml').write_text(yaml.safe_dump(mkdocs_config(cfg, nav), sort_keys=False, allow_unicode=True))
-        cmd = [sys.executable, '-m', 'mkdocs', 'build', '-f', str(work/'mkdocs.yml'), '-d', str(out)]
-        r = subprocess.run(cmd, capture_output=True, text=True)
-        if r.returncode: raise RuntimeError(f'mkdocs build failed:\n{r.stdout}\n{r.stderr}')
-        warnings = [l for l in r.stderr.splitlines() if l.startswith(('WARNING', 'ERROR'))]
-        if warnings or not quiet: print('\n'.join(warnings if quiet else r.stderr.splitlines()), file=sys.stderr)
-        return out
+        return mkdocs_build(work, cfg, nav, out, quiet)
     finally:
         if own: shutil.rmtree(work, ignore_errors=True)
 

@@ -2,7 +2,8 @@
 headless Chromium, follow every on-site link and image, and screenshot the home page.
 
 Chromium is looked up as $CHROMIUM, then `chromium`, `chromium-browser`, `google-chrome` (`make setup` installs
-Debian's `chromium`). Set SEMIPERTURB_SCREENSHOT=path/home.png to keep the screenshot."""
+Debian's `chromium`). Set SEMIPERTURB_SCREENSHOT=path/home.png to keep the screenshot (and path/home-math.png, the
+page of a small synthetic notebook with TeX math, rendered to MathML at build time)."""
 import functools, http.server, json, os, re, shutil, subprocess, tempfile, threading, time, urllib.error, urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
@@ -167,3 +168,53 @@ def test_pages_in_chromium(crawl, base_url, tmp_path):
     if os.environ.get('SEMIPERTURB_SCREENSHOT'):
         dst = Path(os.environ['SEMIPERTURB_SCREENSHOT']); dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(shot, dst)
+
+_MATH_MD = [r"""Inline $\frac{a}{b} < c$ and $\mathbb{1}\big(\max q_b \ge \tau\big)$, a price of \$5 and \$6, code `$x$` and `` $$y$$ ``.
+
+$$\ell_s = \frac{1}{B}\sum_{b=1}^{B} \mathrm{H}\big(p_b, p_m(y\mid\alpha(x_b))\big),\qquad
+  \hat q_b = \arg\max q_b .$$""",
+r"""A display formula inside a paragraph, as Jupyter allows it:
+$$\bar\theta \leftarrow d\,\bar\theta + (1-d)\,\theta$$
+and the text goes on.
+
+- in a list: $\sqrt{x^2 + 1}$"""]
+
+@pytest.fixture(scope='module')
+def math_site(tmp_path_factory):
+    "A one-page site from a synthetic notebook with TeX math (independent of the project's notebooks): its HTML file."
+    work = tmp_path_factory.mktemp('math-site')
+    nb = {'cells': [{'cell_type': 'raw', 'metadata': {}, 'source': '---\ntitle: Math\n---'}] +
+                   [{'cell_type': 'markdown', 'metadata': {}, 'source': m} for m in _MATH_MD] +
+                   [{'cell_type': 'code', 'metadata': {}, 'execution_count': 1, 'source': 'price = "$5 $$6 \\frac"',
+                     'outputs': [{'output_type': 'stream', 'name': 'stdout', 'text': '$$ \\frac{1}{2} $$\n'}]}],
+          'metadata': {}, 'nbformat': 4, 'nbformat_minor': 5}
+    (work/'docs').mkdir(); (work/'99_math.ipynb').write_text(json.dumps(nb))
+    md, title = docsite.nb_to_md(work/'99_math.ipynb', work/'docs', {})
+    (work/'docs'/'math.md').write_text(md)
+    return docsite.mkdocs_build(work, docsite.settings(), [{title: 'math.md'}], work/'site')/'math.html'
+
+def test_math_is_mathml(math_site):
+    "TeX math becomes MathML at build time; `$` in code and escaped dollars stay as they are."
+    page = math_site.read_text()
+    body = page[page.index('<article'):page.index('</article>')]
+    assert body.count('<math ') == 5, body
+    assert body.count('display="block"') == 2, 'the $$ formulas are not display math'
+    text = re.sub(r'<(pre|code)\b.*?</\1>', '', body, flags=re.S)
+    for raw in ['$$', r'\frac', r'\(', r'\[', r'\mathbb', r'\arg']: assert raw not in text, f'raw TeX {raw!r} left'
+    assert '$5 and $6' in text, 'escaped dollars lost'
+    import html as _html
+    code = _html.unescape(re.sub(r'<[^>]+>', '', ''.join(re.findall(r'<(?:pre|code)\b.*?</(?:pre|code)>', body, flags=re.S))))
+    for kept in ['$x$', '$$y$$', 'price = "$5 $$6 \\frac"', '$$ \\frac{1}{2} $$']: assert kept in code, kept
+
+def test_math_in_chromium(math_site, tmp_path):
+    "Chromium shows the MathML (no MathJax needed): the page keeps its <math> elements and is screenshot."
+    exe = find_chromium()
+    if not exe: pytest.skip('no Chromium found: run `make setup`')
+    dom = chromium(exe, math_site.as_uri(), '--dump-dom')
+    assert dom.count('<math ') == 5 and 'md-typeset' in dom
+    shot = tmp_path/'math.png'
+    chromium(exe, math_site.as_uri(), '--window-size=1100,900', f'--screenshot={shot}')
+    assert shot.read_bytes().startswith(PNG) and shot.stat().st_size > 20_000, 'the math page screenshot is blank'
+    if os.environ.get('SEMIPERTURB_SCREENSHOT'):
+        dst = Path(os.environ['SEMIPERTURB_SCREENSHOT']); dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, dst.with_name(dst.stem + '-math.png'))
