@@ -1,6 +1,7 @@
 """Each notebook opens as it should in JupyterLab and in Colab: a valid notebook, an "Open in Colab" badge pointing
 at itself, and the hidden cell that installs semiperturb when it runs in Colab. (Running the notebooks is
-tests/test_notebooks.py's job.)"""
+tests/test_notebooks.py's job, through nbdev's machinery; here each one also runs top to bottom in a fresh
+Jupyter kernel, as a reader running it in JupyterLab would, minus the cells flagged as slow, cuda or notest.)"""
 import json, subprocess, sys
 from configparser import ConfigParser
 from pathlib import Path
@@ -39,3 +40,22 @@ def test_jupyterlab_available():
     r = subprocess.run([str(jupyter) if jupyter.exists() else 'jupyter', 'lab', '--version'],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and r.stdout.strip()[:1].isdigit(), r.stderr
+
+def _runnable(nb, skip):
+    "A copy of notebook `nb` without the cells a CPU test run skips (flags in `skip`, `eval: false`)."
+    import nbformat
+    from nbsync import _directives
+    d = nbformat.read(nb, as_version=4)
+    def keep(c):
+        if c.cell_type != 'code': return True
+        dirs = _directives(c.source)
+        return not (set(dirs) & skip) and dirs.get('eval', '').lower() != 'false' and 'nbdev_export(' not in c.source
+    d.cells = [c for c in d.cells if keep(c)]
+    return d
+
+@pytest.mark.parametrize('nb', NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_runs_in_fresh_kernel(nb):
+    "The notebook runs top to bottom in a fresh `python3` Jupyter kernel (what JupyterLab starts)."
+    from nbclient import NotebookClient
+    d = _runnable(nb, set(CFG['tst_flags'].split()))
+    NotebookClient(d, timeout=600, kernel_name='python3', resources={'metadata': {'path': str(nb.parent)}}).execute()
