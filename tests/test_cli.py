@@ -41,3 +41,73 @@ def test_folder_dataset(tmp_path):
     r = sp('data', '--dataset', root, '--labels', '4')
     assert r.returncode == 0, r.stderr
     assert 'unlabeled  13' in r.stdout and 'cat          2' in r.stdout
+
+@pytest.fixture(scope='module')
+def pets(tmp_path_factory):
+    from semiperturb.data import make_folder_dataset
+    return make_folder_dataset(tmp_path_factory.mktemp('data')/'pets', n_labeled=4, n_unlabeled=8, n_test=4)
+
+TINY = ('--labels', '4', '--arch', 'cnn', '--steps', '2', '--eval-every', '2', '--batch-size', '4', '--mu', '2', '--device', 'cpu', '--quiet')
+
+@pytest.fixture(scope='module')
+def pipeline(pets, tmp_path_factory):
+    "A tiny FixMatch run and a tiny CVAE, both made through the console script."
+    d = tmp_path_factory.mktemp('pipe')
+    r = sp('train', '--dataset', pets, *TINY, '--out', d/'run')
+    assert r.returncode == 0, r.stderr
+    r = sp('train-cvae', '--dataset', pets, '--epochs', '1', '--steps', '2', '--batch-size', '4', '--latent-dim', '4',
+           '--width', '8', '--device', 'cpu', '--out', d/'cvae')
+    assert r.returncode == 0, r.stderr
+    return d
+
+def test_train_writes_a_run_and_refuses_to_overwrite(pets, pipeline):
+    import json
+    s = json.loads((pipeline/'run'/'summary.json').read_text())
+    assert s['steps'] == 2 and 0 <= s['accuracy'] <= 1
+    before = (pipeline/'run'/'summary.json').read_bytes()
+    r = sp('train', '--dataset', pets, *TINY, '--out', pipeline/'run')
+    assert r.returncode == 2 and 'pass --resume' in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert (pipeline/'run'/'summary.json').read_bytes() == before
+
+def test_train_with_generated_views(pets, pipeline, tmp_path):
+    r = sp('train', '--dataset', pets, *TINY, '--strong', 'cvae-smooth', '--sigma', '1.12', '--cvae', pipeline/'cvae'/'cvae.pt', '--out', tmp_path/'rs')
+    assert r.returncode == 0, r.stderr
+    r = sp('train', '--labels', '40', '--strong', 'cvae-sample', '--cvae', pipeline/'cvae'/'cvae.pt', '--out', tmp_path/'fm')
+    assert r.returncode == 2 and "trained on 'pets', not 'fashion-mnist'" in r.stderr
+
+def test_corrupt_cvae_checkpoint(pets, tmp_path):
+    (tmp_path/'bad.pt').write_bytes(b'garbage')
+    r = sp('samples', '--cvae', tmp_path/'bad.pt', '--dataset', pets, '--out', tmp_path/'s.png')
+    assert r.returncode == 2 and 'corrupt' in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+def test_samples_and_certify(pets, pipeline, tmp_path):
+    r = sp('samples', '--cvae', pipeline/'cvae'/'cvae.pt', '--dataset', pets, '--n', '2', '--k', '2', '--device', 'cpu', '--out', tmp_path/'s.png')
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path/'s.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    r = sp('samples', '--cvae', pipeline/'cvae'/'cvae.pt', '--dataset', pets, '--out', tmp_path/'s.png')
+    assert r.returncode == 2                                         # never overwrites silently
+    r = sp('certify', '--run', pipeline/'run', '--cvae', pipeline/'cvae'/'cvae.pt', '--sigma', '0.84', '--n0', '4', '--n', '8',
+           '--n-images', '4', '--device', 'cpu')
+    assert r.returncode == 0, r.stderr
+    assert 'certified' in r.stdout.lower()
+
+def test_study_resumes(pets, tmp_path):
+    args = ('study', '--dataset', pets, '--labels', '4', '--seeds', '0', '--variants', 'supervised', 'fixmatch', '--steps', '2',
+            '--device', 'cpu', '--out', tmp_path/'study')
+    r = sp(*args)
+    assert r.returncode == 0, r.stderr
+    assert '| Accuracy (%) |' in r.stdout and sorted(p.name for p in (tmp_path/'study'/'results').glob('*.json')) == \
+        ['pets_4_fixmatch_seed0.json', 'pets_4_supervised_seed0.json']
+    r2 = sp(*args)
+    assert 'pets_4_fixmatch_seed0: accuracy' in r.stdout
+    assert r2.returncode == 0 and 'seed0: accuracy' not in r2.stdout and r.stdout.endswith(r2.stdout)   # nothing re-trained
+
+def test_bench_writes_a_record(tmp_path):
+    import json
+    args = ('bench', '--arch', 'cnn', '--batch-size', '4', '--mu', '2', '--steps', '1', '--warmup', '1', '--repeats', '1', '--workers', '0',
+            '--sources', 'randaugment', '--shapes', '1x28x28', '--device', 'cpu', '--quiet', '--out', tmp_path/'b.json')
+    r = sp(*args)
+    assert r.returncode == 0, r.stderr
+    rec = json.loads((tmp_path/'b.json').read_text())
+    assert {'rows', 'hardware', 'versions', 'command'} <= set(rec)
+    assert sp(*args).returncode == 2                                   # an existing record is never overwritten
