@@ -39,6 +39,8 @@ def process(root=ROOT, work=None, n_workers=2) -> Path:
     shutil.copy(Path(root)/'settings.ini', work/'settings.ini')
     if (work/'nbs').exists(): shutil.rmtree(work/'nbs')
     shutil.copytree(Path(root)/'nbs', work/'nbs', ignore=shutil.ignore_patterns('.*', '_proc', 'sidebar.yml'))
+    for d in ('models', 'results', 'images', 'bench'):  # what the executed cells read through '../' paths (copies: nothing is written back)
+        if (Path(root)/d).is_dir() and not (work/d).exists(): shutil.copytree(Path(root)/d, work/d, ignore=shutil.ignore_patterns('*.pt') if d == 'results' else None)
     # `nbdev_proc_nbs` would first install Quarto (curl + sudo); `proc_nbs` is the part that processes notebooks.
     env = {**os.environ, 'PYTHONPATH': os.pathsep.join([str(root), os.environ.get('PYTHONPATH', '')]),
            'PYTHONWARNINGS': 'ignore'}
