@@ -1,17 +1,24 @@
 # The two commands of the README, and the steps they are made of.
-#   make study   set up, then run the main job (quick study on CPU, the full one on CUDA) and print the table
-#   make test    set up, then run every test (notebooks, CLI, nbdev sync checks)
-#   make docs    the documentation site, offline, into _docs/ (MkDocs; `nbdev_docs` builds the Quarto one where Quarto exists)
+#   make study    set up, then run the main job (quick study on CPU, the full one on CUDA) and print the table
+#   make test     set up (plus a headless browser for the docs test), then run every test
+#   make figures  redraw the committed figures in images/ (the notebooks' `#| notest` cells)
+#   make docs     the documentation site, offline, into _docs/ (MkDocs; `nbdev_docs` builds the Quarto one where Quarto exists)
 SHELL := /bin/bash
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 FASHION := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+# Caches of the tools we run (pip, matplotlib, IPython, Jupyter) stay inside the checkout, in the ignored .cache/
+export XDG_CACHE_HOME := $(CURDIR)/.cache
+export MPLCONFIGDIR := $(CURDIR)/.cache/matplotlib
+export IPYTHONDIR := $(CURDIR)/.cache/ipython
+export JUPYTER_RUNTIME_DIR := $(CURDIR)/.cache/jupyter-runtime
 
-.PHONY: setup data browser study test nbtest sync readme export clean-nbs docs
+.PHONY: setup data browser study test nbtest sync readme export figures clean-nbs docs
 
-setup: $(BIN)/.installed data browser
+# What the main job needs: the virtual environment with semiperturb and its tools, and the data.
+setup: $(BIN)/.installed data
 $(BIN)/.installed: settings.ini setup.py
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
@@ -28,25 +35,30 @@ data:
 browser:
 	@if [ ! -x /usr/bin/chromium ] && [ -z "$$CHROMIUM" ] && command -v apt-get >/dev/null; then \
 	  $(SUDO) apt-get install -y -q chromium || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; } || \
-	  echo "could not install chromium: tests/test_docs.py will be skipped"; fi
+	  echo "could not install chromium: the browser tests in tests/test_docs.py will be skipped"; fi
 
 study: setup
 	$(BIN)/semiperturb study
 
-test: setup
-	$(BIN)/python -m pytest tests -n 2 -p no:cacheprovider
+test: setup browser
+	$(BIN)/python -m pytest -n 2 -p no:cacheprovider
 
 nbtest: setup
 	$(BIN)/nbdev_test
 
 sync: setup
-	$(BIN)/python tests/nbsync.py check
+	$(BIN)/python tools/nbsync.py check
 
 readme:
-	$(BIN)/python tests/nbsync.py readme
+	$(BIN)/python tools/nbsync.py readme
 
 export:
-	$(BIN)/nbdev_export && $(BIN)/nbdev_clean && $(BIN)/python tests/nbsync.py readme
+	$(BIN)/nbdev_export && $(BIN)/nbdev_clean && $(BIN)/python tools/nbsync.py readme
+
+# The committed figures are written only here: each notebook's `#| notest` cells save them into images/.
+FIGURE_NBS := nbs/01_augment.ipynb nbs/04_perturb.ipynb nbs/06_experiments.ipynb
+figures: setup
+	for nb in $(FIGURE_NBS); do $(BIN)/nbdev_test --flags notest --path $$nb || exit 1; done
 
 docs: setup
-	$(BIN)/python tests/docsite.py build
+	$(BIN)/python tools/docsite.py build

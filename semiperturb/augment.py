@@ -12,9 +12,10 @@ import matplotlib.pyplot as plt
 from .data import SemiperturbError
 
 # %% auto #0
-__all__ = ['OPS', 'to_float', 'random_shift', 'weak_aug', 'auto_contrast', 'equalize', 'solarize', 'posterize', 'brightness',
-           'color', 'contrast', 'sharpness', 'rotate', 'shear_x', 'shear_y', 'translate_x', 'translate_y', 'identity',
-           'get_op', 'reference_op', 'apply_ops', 'rand_augment', 'cutout', 'strong_aug', 'show_views', 'show_ops']
+__all__ = ['OPS', 'to_float', 'random_shift', 'weak_aug', 'magnitude', 'auto_contrast', 'equalize', 'solarize', 'posterize',
+           'brightness', 'color', 'contrast', 'sharpness', 'rotate', 'shear_x', 'shear_y', 'translate_x', 'translate_y',
+           'identity', 'get_op', 'reference_op', 'apply_ops', 'rand_augment', 'cutout', 'strong_aug', 'show_views',
+           'show_ops']
 
 # %% ../nbs/01_augment.ipynb #f633d649
 def to_float(x:torch.Tensor) -> torch.Tensor:
@@ -59,13 +60,18 @@ def weak_aug(x:torch.Tensor, # (N, C, H, W) float images in [0, 1]
     return random_shift(x, ph, pw, generator) if ph or pw else x
 
 # %% ../nbs/01_augment.ipynb #6ef0dd62
-def _strength(level): return level.abs().float() / 10               # (N,) in [0, 1]
-def _degrees(level): return 3. * level                               # signed, up to 30
-def _shear(level): return 0.03 * level                               # signed, up to 0.3
-def _shift_px(level, side): return torch.round(0.03 * level * side)  # signed pixels, up to 0.3*side
-def _factor(level): return 0.1 + 1.8 * _strength(level)              # enhance factor, 0.1..1.9
-def _threshold(level): return 256 - torch.floor(25.6 * level.abs())  # solarize threshold on 0..255
-def _bits(level): return 8 - (4 * level.abs().long()) // 10           # posterize bits, 8..4
+def _degrees(level): return 3. * level.trunc()                        # int_parameter(m, 30), signed
+def _shear(level): return 0.03 * level                                 # float_parameter(m, 0.3), signed
+def _shift_px(level): return level.trunc()                             # int_parameter(m, 10): m pixels, signed
+def _factor(level): return 0.1 + 0.18 * level.abs()                    # float_parameter(m, 1.8) + 0.1
+def _threshold(level): return 256 - torch.floor(25.6 * level.abs())    # 256 - int_parameter(m, 256)
+def _bits(level): return 4 - (4 * level.abs().long()) // 10            # 4 - int_parameter(m, 4)
+
+def magnitude(name:str, level:float) -> float:
+    "The parameter of op `name` at signed `level` (degrees, shear, pixels, threshold, bits or factor); None for the parameterless ops."
+    f = dict(Rotate=_degrees, ShearX=_shear, ShearY=_shear, TranslateX=_shift_px, TranslateY=_shift_px, Solarize=_threshold,
+             Posterize=_bits, Color=_factor, Contrast=_factor, Brightness=_factor, Sharpness=_factor).get(name)
+    return None if f is None else f(torch.tensor([float(level)]))[0].item()
 
 # %% ../nbs/01_augment.ipynb #023fd09a
 def _levels(x): return x.mul(255).round_().clamp_(0, 255).long()    # (N, C, H, W) ints 0..255
@@ -152,12 +158,12 @@ def shear_y(x, level):
 
 def translate_x(x, level):
     "Move the content right by the level's number of pixels (left if negative)."
-    d = _shift_px(level, x.shape[3]).float()
+    d = _shift_px(level).float()
     return _warp(x, _eye(level), torch.stack([-d, torch.zeros_like(d)], 1))
 
 def translate_y(x, level):
     "Move the content down by the level's number of pixels (up if negative)."
-    d = _shift_px(level, x.shape[2]).float()
+    d = _shift_px(level).float()
     return _warp(x, _eye(level), torch.stack([torch.zeros_like(d), -d], 1))
 
 # %% ../nbs/01_augment.ipynb #45f82855
@@ -175,28 +181,28 @@ def get_op(name:str):
 # %% ../nbs/01_augment.ipynb #4bc1c340
 def reference_op(img:torch.Tensor, # (C, H, W) float image in [0, 1]
                  name:str, # an op name in `OPS`
-                 level:float, # signed level in [-10, 10]
+                 mag:float=None, # the op's parameter: degrees, shear, pixels, threshold, bits or factor (see `magnitude`)
                 ) -> torch.Tensor:
-    "Apply op `name` at `level` to one image with torchvision's per-image functions (the slow reference)."
+    "Apply op `name` with parameter `mag` to one image with torchvision's per-image functions (the slow reference)."
     get_op(name)
-    lv, (C, H, W) = torch.tensor([float(level)]), img.shape
+    C, H, W = img.shape
     u8, fill, nearest = img.mul(255).round().to(torch.uint8), [0.5] * C, InterpolationMode.NEAREST
-    shear = math.degrees(math.atan(_shear(lv).item()))
     def aff(**kw): return TF.affine(img, **{'angle': 0., 'translate': [0, 0], 'scale': 1., 'shear': [0., 0.],
                                             'interpolation': nearest, 'fill': fill, **kw})
+    shear = lambda: math.degrees(math.atan(mag))                     # torchvision takes the shear as an angle
     f = {'Identity':     lambda: img,
          'AutoContrast': lambda: TF.autocontrast(u8), 'Equalize': lambda: TF.equalize(u8),
-         'Solarize':     lambda: TF.solarize(u8, _threshold(lv).item()),
-         'Posterize':    lambda: TF.posterize(u8, int(_bits(lv).item())),
-         'Color':        lambda: TF.adjust_saturation(u8, _factor(lv).item()),
-         'Contrast':     lambda: TF.adjust_contrast(u8, _factor(lv).item()),
-         'Brightness':   lambda: TF.adjust_brightness(u8, _factor(lv).item()),
-         'Sharpness':    lambda: TF.adjust_sharpness(u8, _factor(lv).item()),
-         'Rotate':       lambda: TF.rotate(img, _degrees(lv).item(), interpolation=nearest, fill=fill),
-         'ShearX':       lambda: aff(shear=[shear, 0.], center=[0, 0]),
-         'ShearY':       lambda: aff(shear=[0., shear], center=[0, 0]),
-         'TranslateX':   lambda: aff(translate=[int(_shift_px(lv, W).item()), 0]),
-         'TranslateY':   lambda: aff(translate=[0, int(_shift_px(lv, H).item())])}[name]()
+         'Solarize':     lambda: TF.solarize(u8, mag),
+         'Posterize':    lambda: TF.posterize(u8, int(mag)),
+         'Color':        lambda: TF.adjust_saturation(u8, mag),
+         'Contrast':     lambda: TF.adjust_contrast(u8, mag),
+         'Brightness':   lambda: TF.adjust_brightness(u8, mag),
+         'Sharpness':    lambda: TF.adjust_sharpness(u8, mag),
+         'Rotate':       lambda: TF.rotate(img, mag, interpolation=nearest, fill=fill),
+         'ShearX':       lambda: aff(shear=[shear(), 0.], center=[0, 0]),
+         'ShearY':       lambda: aff(shear=[0., shear()], center=[0, 0]),
+         'TranslateX':   lambda: aff(translate=[int(mag), 0]),
+         'TranslateY':   lambda: aff(translate=[0, int(mag)])}[name]()
     return to_float(f)
 
 # %% ../nbs/01_augment.ipynb #9537d011
@@ -219,15 +225,16 @@ def rand_augment(x:torch.Tensor, # (N, C, H, W) float images in [0, 1]
                  prob:float=0.5, # probability that each drawn op is applied
                  generator:torch.Generator=None, # random source on `x`'s device; None: torch's global one
                  ops=None, # names of the ops to draw from; default all 14 of `OPS`
+                 max_level:int=9, # levels are drawn uniformly from 1..max_level (the reference: 1..9)
                 ) -> torch.Tensor:
-    "FixMatch's RandAugment: per image, `n_ops` random ops, each at a random level 1..10 with probability `prob`."
+    "FixMatch's RandAugment: per image, `n_ops` random ops, each at a random level 1..`max_level` with probability `prob`."
     _check(x)
     names = list(ops or OPS)
     for n in names: get_op(n)                                         # fail before drawing anything
     N, dev = len(x), x.device
     for _ in range(n_ops):
         idx = _randint(0, len(names), N, generator, dev)              # (N,) which op
-        level = _randint(1, 11, N, generator, dev).float()            # (N,) magnitude 1..10
+        level = _randint(1, max_level + 1, N, generator, dev).float() # (N,) level 1..max_level
         sign = _randint(0, 2, N, generator, dev) * 2 - 1              # (N,) +-1
         on = _rand(N, generator, dev) < prob                          # (N,) apply it?
         x = apply_ops(x, torch.where(on, idx, -1), level * sign, names)
@@ -235,14 +242,14 @@ def rand_augment(x:torch.Tensor, # (N, C, H, W) float images in [0, 1]
 
 # %% ../nbs/01_augment.ipynb #4d57f06a
 def cutout(x:torch.Tensor, # (N, C, H, W) float images in [0, 1]
-           frac:float=0.5, # side of the square as a fraction of the shorter image side
+           size:int=16, # side of the square in pixels (the reference: 16, for every dataset); 0 leaves `x` alone
            generator:torch.Generator=None, # random source on `x`'s device; None: torch's global one
            fill:float=0.5, # value written into the square
           ) -> torch.Tensor:
-    "Fill a square of side `frac·side` centred at a uniformly random pixel of each image with `fill`."
+    "Fill a `size`×`size` square centred at a uniformly random pixel of each image with `fill` (clipped at the border)."
     _check(x)
     N, C, H, W = x.shape
-    h = int(frac * min(H, W)) // 2                                    # half side
+    h = size // 2                                                     # half side
     cy = _randint(0, H, N, generator, x.device).view(N, 1, 1)        # (N, 1, 1)
     cx = _randint(0, W, N, generator, x.device).view(N, 1, 1)
     ys, xs = torch.arange(H, device=x.device).view(1, H, 1), torch.arange(W, device=x.device).view(1, 1, W)
@@ -250,11 +257,16 @@ def cutout(x:torch.Tensor, # (N, C, H, W) float images in [0, 1]
     return x.masked_fill(m[:, None], fill)
 
 # %% ../nbs/01_augment.ipynb #3d93416e
-def strong_aug(xw:torch.Tensor, # (N, C, H, W) weakly augmented float images in [0, 1]
-               generator:torch.Generator=None, # random source on `xw`'s device; None: torch's global one
+def strong_aug(x:torch.Tensor, # (N, C, H, W) float images in [0, 1]: the images themselves, not their weak views
+               generator:torch.Generator=None, # random source on `x`'s device; None: torch's global one
+               flip:bool=True, # random horizontal flips (an independent draw from the weak view's)
+               translate:float=0.125, # largest random shift, as a fraction of the side
+               n_ops:int=2, # RandAugment ops per image
+               cutout_size:int=16, # side of the Cutout square in pixels (0: none)
               ) -> torch.Tensor:
-    "FixMatch's strong view of a weak batch: `rand_augment` (2 ops, p=0.5, levels 1..10), then `cutout` of half the side."
-    return cutout(rand_augment(xw, generator=generator), generator=generator)
+    "FixMatch's strong view: its own flip and shift, `rand_augment` (2 ops, p=0.5, levels 1..9), then a 16-px `cutout`."
+    xs = weak_aug(x, flip, translate, generator)
+    return cutout(rand_augment(xs, n_ops, generator=generator), cutout_size, generator)
 
 # %% ../nbs/01_augment.ipynb #39170295
 def show_views(x:torch.Tensor, # (N, C, H, W) float images in [0, 1]
@@ -275,7 +287,7 @@ def show_views(x:torch.Tensor, # (N, C, H, W) float images in [0, 1]
 
 # %% ../nbs/01_augment.ipynb #8aa0b39e
 def show_ops(img:torch.Tensor, # (C, H, W) float image in [0, 1]
-             levels=(1, 5, 10), # levels to show, one row each
+             levels=(1, 5, 9), # levels to show, one row each
              size:float=0.9, # inches per image
             ):
     "Draw every op of `OPS` applied to `img` at each of `levels` (positive sign) and return the figure."

@@ -15,7 +15,7 @@ from torch.overrides import TorchFunctionMode
 import matplotlib.pyplot as plt
 import semiperturb
 from .data import SemiperturbError, ImageData
-from .augment import OPS, to_float, weak_aug, strong_aug, reference_op
+from .augment import OPS, to_float, weak_aug, strong_aug, reference_op, magnitude
 from .models import ARCHS
 from .cvae import make_cvae, cvae_config
 from .fixmatch import CVAE_SOURCES, FixMatchConfig, Trainer, cvae_strong, get_device
@@ -70,14 +70,15 @@ def weak_image(img:torch.Tensor, # (C, H, W) float image in [0, 1]
     img = TF.pad(img, [pw, ph], padding_mode='reflect')                       # (C, H+2ph, W+2pw)
     return TF.crop(img, random.randint(0, 2 * ph), random.randint(0, 2 * pw), H, W)
 
-def strong_image(img:torch.Tensor, # (C, H, W) weak view, float in [0, 1]
-                 n_ops:int=2, prob:float=0.5, frac:float=0.5):
-    "One image's strong view: `n_ops` RandAugment ops (`reference_op`), each with probability `prob`, then Cutout."
+def strong_image(img:torch.Tensor, # (C, H, W) float image in [0, 1]
+                 n_ops:int=2, prob:float=0.5, size:int=16):
+    "One image's strong view: its own flip and shift, `n_ops` RandAugment ops (`reference_op`), each with probability `prob`, then Cutout."
+    img = weak_image(img)
     for _ in range(n_ops):
-        name, level = random.choice(list(OPS)), random.randint(1, 10) * random.choice((-1, 1))
-        if random.random() < prob: img = reference_op(img, name, level)
+        name, level = random.choice(list(OPS)), random.randint(1, 9) * random.choice((-1, 1))
+        if random.random() < prob: img = reference_op(img, name, magnitude(name, level))
     C, H, W = img.shape
-    h, cy, cx = int(frac * min(H, W)) // 2, random.randrange(H), random.randrange(W)
+    h, cy, cx = size // 2, random.randrange(H), random.randrange(W)
     img = img.clone(); img[:, max(cy - h, 0):cy + h, max(cx - h, 0):cx + h] = 0.5
     return img
 
@@ -87,8 +88,8 @@ class PerImageFixMatch(Dataset):
     def __init__(self, x:torch.Tensor, y:torch.Tensor, strong:bool=False): self.x, self.y, self.strong = x, y, strong
     def __len__(self): return len(self.x)
     def __getitem__(self, i):
-        w = weak_image(to_float(self.x[i]))                                    # (C, H, W)
-        return (w, strong_image(w), self.y[i]) if self.strong else (w, self.y[i])
+        u = to_float(self.x[i])                                                # (C, H, W)
+        return (weak_image(u), strong_image(u), self.y[i]) if self.strong else (weak_image(u), self.y[i])
 
 def endless_loader(ds:Dataset, batch_size:int, workers:int, device, seed:int=0) -> DataLoader:
     "A `DataLoader` of endless random batches of `ds`: `workers` processes, pinned memory on CUDA."
@@ -105,7 +106,7 @@ class Feed:
         b = [v.to(self.device, non_blocking=True) for v in next(self.it)]
         if len(b) == 3: self.strong = b[1]
         return b[0], b[-1]
-    def strong_fn(self, xw, generator=None): return self.strong
+    def strong_fn(self, u, generator=None): return self.strong
 
 # %% ../nbs/08_bench.ipynb #b764bd0b
 def conventional_feeds(data:ImageData, batch_size:int, mu:int, workers:int, device, strong:bool=True, seed:int=0):
@@ -119,8 +120,8 @@ def premade_feeds(data:ImageData, batch_size:int, mu:int, device, seed:int=0):
     "Labeled and unlabeled `Feed`s repeating one weak/strong batch already on `device`."
     g, n = torch.Generator().manual_seed(seed), mu * batch_size
     xl = weak_aug(to_float(data.train_x[:batch_size]), generator=g)                # (B, C, H, W)
-    uw = weak_aug(to_float(data.unlabeled_x[:n]), generator=g)                     # (muB, C, H, W)
-    us = strong_aug(uw, generator=g)
+    u = to_float(data.unlabeled_x[:n])                                             # (muB, C, H, W)
+    uw, us = weak_aug(u, generator=g), strong_aug(u, generator=g)
     lab, unl = (xl, data.train_y[:batch_size]), (uw, us, data.train_y[:n])
     return tuple(Feed(itertools.repeat(tuple(v.to(device) for v in b)), device) for b in (lab, unl))
 

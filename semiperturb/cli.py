@@ -19,6 +19,11 @@ def cli_parser(func, prog:str=None) -> argparse.ArgumentParser:
     for name, d in docments(func, full=True, returns=False, eval_str=True).items():
         opt, anno, default = '--' + name.replace('_', '-'), d.anno, d.default
         if default is inspect.Parameter.empty: p.add_argument(name, type=anno, help=d.docment); continue
+        if anno is bool and default is None:  # a three-way switch: --x, --no-x, or left to the code (None)
+            g = p.add_mutually_exclusive_group()
+            g.add_argument(opt, dest=name, action='store_const', const=True, default=None, help=d.docment)
+            g.add_argument('--no-' + name.replace('_', '-'), dest=name, action='store_const', const=False, help=argparse.SUPPRESS)
+            continue
         if anno is bool:
             if default: p.add_argument('--no-' + name.replace('_', '-'), dest=name, action='store_false', help=d.docment)
             else: p.add_argument(opt, dest=name, action='store_true', help=d.docment)

@@ -10,12 +10,13 @@ from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastprogress.fastprogress import master_bar, progress_bar
 from .data import SemiperturbError, ImageData, DeviceSampler, load_dataset
+from functools import partial
 from .augment import to_float, weak_aug, strong_aug
 
 # %% auto #0
 __all__ = ['CVAE_PRESETS', 'CKPT_KIND', 'CVAEConfig', 'cvae_config', 'ResBlock', 'trunk', 'bounded_logvar', 'Encoder', 'Prior',
-           'Recognition', 'Generator', 'CVAE', 'make_cvae', 'kl_normal', 'cvae_loss', 'fixmatch_pair', 'cvae_schedule',
-           'default_device', 'evaluate_cvae', 'train_cvae', 'save_cvae', 'load_cvae', 'train_cvae_cmd']
+           'Recognition', 'Generator', 'CVAE', 'make_cvae', 'kl_normal', 'cvae_loss', 'fixmatch_pair', 'pair_fn',
+           'cvae_schedule', 'default_device', 'evaluate_cvae', 'train_cvae', 'save_cvae', 'load_cvae', 'train_cvae_cmd']
 
 # %% ../nbs/03_cvae.ipynb #65a1674b
 @dataclass
@@ -35,6 +36,10 @@ class CVAEConfig:
     beta: float = 0.01          # weight of KL(q || p) after the warm-up
     beta_warmup: float = 0.04   # fraction of the steps over which beta rises linearly from 0
     seed: int = 0               # seed of the weights, the batches and the augmentations
+    flip: bool = True           # random horizontal flips in both views of a pair (off for digits, e.g. SVHN)
+    translate: float = 0.125    # largest random shift of both views, as a fraction of the side
+    pairs: str = 'independent'  # 'independent': x̃ is FixMatch's strong view of the image, with its own flip and shift;
+                                # 'shared': x̃ is RandAugment + Cutout of x itself (a photometric perturbation set)
 
 CVAE_PRESETS = {'paper': {},
                 'small': dict(latent_dim=32, big_ch=16, small_ch=8, nblocks=2, batch_size=64, epochs=10, steps_per_epoch=100)}
@@ -153,10 +158,20 @@ def cvae_loss(xt, recon, prior, recog):
     return sse.mean(), kl_normal(*recog, *prior).mean()
 
 # %% ../nbs/03_cvae.ipynb #717d6705
-def fixmatch_pair(x:torch.Tensor, generator:torch.Generator=None):
-    "The FixMatch pair (weak view, strong view of that weak view) of float images `x` (B, C, H, W)."
-    xw = weak_aug(x, generator=generator)
-    return xw, strong_aug(xw, generator=generator)
+def fixmatch_pair(u:torch.Tensor, # (B, C, H, W) float images in [0, 1]
+                  generator:torch.Generator=None, # random source on `u`'s device
+                  flip:bool=True, # random horizontal flips (in each view, independently)
+                  translate:float=0.125, # largest random shift, as a fraction of the side
+                  shared:bool=False): # False: independent strong view of `u`; True: RandAugment + Cutout of the weak view
+    "A FixMatch pair of images `u`: (weak view, strong view), the strong view drawn independently or from the weak view."
+    xw = weak_aug(u, flip, translate, generator)
+    xs = strong_aug(xw, generator, flip=False, translate=0.) if shared else strong_aug(u, generator, flip, translate)
+    return xw, xs
+
+def pair_fn(cfg:CVAEConfig):
+    "The pair function `(u, generator) -> (x, xt)` of `cfg` (its flips, shifts and `pairs` kind)."
+    if cfg.pairs not in ('independent', 'shared'): raise SemiperturbError(f"unknown pairs {cfg.pairs!r}: use independent or shared")
+    return partial(fixmatch_pair, flip=cfg.flip, translate=cfg.translate, shared=cfg.pairs == 'shared')
 
 # %% ../nbs/03_cvae.ipynb #b06f5240
 def cvae_schedule(t:float, cfg:CVAEConfig):
@@ -190,7 +205,8 @@ def _heldout_pairs(data, device, pairs, n=256, seed=1234):
 # %% ../nbs/03_cvae.ipynb #983f95c0
 def train_cvae(data, cfg:CVAEConfig=None, out=None, pairs=None, device=None, progress:bool=True):
     "Train a CVAE on pairs made from `data`'s unlabeled images (`ImageData` or uint8 NCHW); returns (cvae, history)."
-    cfg, device, pairs = cfg or CVAEConfig(), torch.device(device or default_device()), pairs or fixmatch_pair
+    cfg, device = cfg or CVAEConfig(), torch.device(device or default_device())
+    pairs = pairs or pair_fn(cfg)
     x_unl = _images(data)
     torch.manual_seed(cfg.seed)
     cvae = make_cvae(tuple(x_unl.shape[1:]), cfg).to(device).train()
@@ -260,6 +276,8 @@ def train_cvae_cmd(dataset:str='fashion-mnist', # a dataset name (fashion-mnist,
                    beta:float=None, # final KL weight (default 0.01)
                    lr:float=None, # peak Adam learning rate (default 1e-3)
                    seed:int=0, # seed of weights, batches and augmentations
+                   flip:bool=True, # random horizontal flips in the pairs (--no-flip for digits)
+                   pairs:str='independent', # independent (FixMatch's views, own flips and shifts) or shared (photometric only)
                    data_dir:str=None, # where the data lives
                    image_size:int=None, # resize a folder dataset's images to this side
                    device:str=None, # 'cuda' or 'cpu' (default: cuda if available)
@@ -269,7 +287,7 @@ def train_cvae_cmd(dataset:str='fashion-mnist', # a dataset name (fashion-mnist,
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise SemiperturbError(f"{out} already exists and is not empty; choose another --out or pass --overwrite")
     cfg = cvae_config(preset, epochs=epochs, steps_per_epoch=steps, batch_size=batch_size, latent_dim=latent_dim,
-                      big_ch=width, small_ch=width and max(1, width // 4), beta=beta, lr=lr, seed=seed)
+                      big_ch=width, small_ch=width and max(1, width // 4), beta=beta, lr=lr, seed=seed, flip=flip, pairs=pairs)
     data = load_dataset(dataset, data_dir, image_size)
     out.mkdir(parents=True, exist_ok=True)
     (out / 'metrics.jsonl').unlink(missing_ok=True)

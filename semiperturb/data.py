@@ -11,9 +11,10 @@ import numpy as np, torch
 import matplotlib.pyplot as plt
 
 # %% auto #0
-__all__ = ['FASHION_CLASSES', 'DEBIAN_FASHION', 'IMG_EXTS', 'DATASETS', 'SemiperturbError', 'DataError', 'read_idx', 'ImageData',
-           'channel_stats', 'download_root', 'data_dirs', 'load_fashion_mnist', 'load_folder', 'make_folder_dataset',
-           'load_dataset', 'split_labeled', 'DeviceSampler', 'show_labeled', 'split_summary']
+__all__ = ['GIT_HASH', 'FASHION_CLASSES', 'DEBIAN_FASHION', 'IMG_EXTS', 'DATASETS', 'SemiperturbError', 'DataError',
+           'project_root', 'repo_path', 'cpu_name', 'environment', 'read_idx', 'ImageData', 'channel_stats',
+           'download_root', 'data_dirs', 'load_fashion_mnist', 'load_folder', 'make_folder_dataset', 'load_dataset',
+           'split_labeled', 'DeviceSampler', 'show_labeled', 'split_summary']
 
 # %% ../nbs/00_data.ipynb #935c89a1
 class SemiperturbError(Exception):
@@ -21,6 +22,55 @@ class SemiperturbError(Exception):
 
 class DataError(SemiperturbError):
     "A dataset could not be found, read or split."
+
+# %% ../nbs/00_data.ipynb #129b1f6d
+def _is_root(d:Path) -> bool:
+    "Does `d` hold semiperturb's `settings.ini`?"
+    try: return (d/'settings.ini').is_file() and 'lib_name = semiperturb' in (d/'settings.ini').read_text()
+    except OSError: return False
+
+def project_root() -> Path:
+    "The semiperturb checkout: `$SEMIPERTURB_ROOT`, else the one this package lives in, else the nearest above the current folder."
+    if env := os.environ.get('SEMIPERTURB_ROOT'):
+        if not _is_root(Path(env).expanduser()): raise SemiperturbError(f"SEMIPERTURB_ROOT={env} holds no semiperturb settings.ini; point it at a checkout")
+        return Path(env).expanduser().resolve()
+    import semiperturb
+    here = Path(semiperturb.__file__).resolve().parent.parent                  # the checkout of an editable install
+    for d in (here, Path.cwd().resolve(), *Path.cwd().resolve().parents):
+        if _is_root(d): return d
+    raise SemiperturbError("no semiperturb checkout found (no settings.ini with lib_name = semiperturb); "
+                           "run from a clone of the repository or set SEMIPERTURB_ROOT")
+
+def repo_path(*parts) -> Path:
+    "The absolute path of `parts` (e.g. `'models', 'x.pt'`) inside the semiperturb checkout."
+    return project_root().joinpath(*parts)
+
+# %% ../nbs/00_data.ipynb #279a4e24
+def _git_hash():
+    "The commit of the package's checkout, with `-dirty` if it has uncommitted changes to tracked files; None outside git."
+    import subprocess, semiperturb
+    try:
+        run = lambda *a: subprocess.run(['git', *a], capture_output=True, text=True, timeout=10,
+                                        cwd=Path(semiperturb.__file__).parent).stdout.strip()
+        h = run('rev-parse', '--short', 'HEAD')
+        return (h + ('-dirty' if run('status', '--porcelain', '--untracked-files=no') else '')) if h else None
+    except (OSError, subprocess.SubprocessError): return None
+
+GIT_HASH = _git_hash()  # read once, at import
+
+def cpu_name() -> str:
+    "The CPU model, e.g. 'AMD EPYC' or 'Intel(R) Xeon(R) Platinum 8480+'."
+    import platform
+    try: return next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
+    except (OSError, StopIteration): return platform.processor() or platform.machine()
+
+def environment(device='cpu') -> dict:
+    "Hardware and software a result was measured with: device, GPU, CPU model, cores, torch threads, versions, git commit."
+    import platform, semiperturb
+    dev = torch.device(device)
+    return dict(device=str(dev), gpu=torch.cuda.get_device_name(dev) if dev.type == 'cuda' else None, cpu=cpu_name(),
+                cores=os.cpu_count(), threads=torch.get_num_threads(), torch=torch.__version__, python=platform.python_version(),
+                semiperturb=semiperturb.__version__, git=GIT_HASH)
 
 # %% ../nbs/00_data.ipynb #fc270449
 def read_idx(path) -> torch.Tensor:

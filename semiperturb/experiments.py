@@ -11,13 +11,13 @@ import torch
 import matplotlib.pyplot as plt
 import seaborn as sns
 import semiperturb
-from .data import SemiperturbError, load_dataset
+from .data import SemiperturbError, load_dataset, environment
 from .fixmatch import FixMatchConfig, PRESETS, config_from_dict, fit, summarize, get_device
 from .cvae import cvae_config, train_cvae, save_cvae
 
 # %% auto #0
-__all__ = ['VARIANTS', 'GIT_HASH', 'ROWS', 'STUDY_PRESETS', 'PACKAGED_CVAE', 'run_id', 'environment', 'run_study', 'load_records',
-           'study_table', 'show_accuracy', 'show_training', 'study_cvae', 'study_cmd', 'seed_table']
+__all__ = ['VARIANTS', 'ROWS', 'STUDY_PRESETS', 'PACKAGED_CVAE', 'run_id', 'run_study', 'load_records', 'study_table',
+           'show_accuracy', 'show_training', 'study_cvae', 'study_cmd', 'seed_table']
 
 # %% ../nbs/06_experiments.ipynb #4bb1d74d
 VARIANTS = {  # id -> (column title, FixMatchConfig overrides)
@@ -34,28 +34,6 @@ VARIANTS = {  # id -> (column title, FixMatchConfig overrides)
 def run_id(dataset:str, labels:int, variant:str, seed:int) -> str:
     "The file name (without `.json`) of a study record, e.g. `fashion-mnist_40_fixmatch_seed0`."
     return f"{Path(dataset).name}_{labels}_{variant}_seed{seed}"
-
-# %% ../nbs/06_experiments.ipynb #964fb56a
-def _git_hash():
-    "The commit of the package's checkout, with `-dirty` if it has uncommitted changes; None outside git."
-    try:
-        run = lambda *a: subprocess.run(['git', *a], capture_output=True, text=True, timeout=10, cwd=Path(semiperturb.__file__).parent).stdout.strip()
-        h = run('rev-parse', '--short', 'HEAD')
-        return (h + ('-dirty' if run('status', '--porcelain', '--untracked-files=no') else '')) if h else None
-    except (OSError, subprocess.SubprocessError): return None
-
-GIT_HASH = _git_hash()  # read once, at import: the code a long study runs is the code it imported
-
-def _cpu_name():
-    try: return next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
-    except (OSError, StopIteration): return platform.processor() or platform.machine()
-
-def environment(device='cpu') -> dict:
-    "Hardware and software a result was measured with."
-    dev = torch.device(device)
-    return dict(device=str(dev), gpu=torch.cuda.get_device_name(dev) if dev.type == 'cuda' else None, cpu=_cpu_name(),
-                cores=os.cpu_count(), threads=torch.get_num_threads(), torch=torch.__version__, python=platform.python_version(),
-                semiperturb=semiperturb.__version__, git=GIT_HASH)
 
 # %% ../nbs/06_experiments.ipynb #fcc8e863
 def run_study(base:dict, # FixMatchConfig values shared by every run (dataset, steps, arch, cvae, ...)

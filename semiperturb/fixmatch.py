@@ -11,7 +11,8 @@ import torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib.pyplot as plt
 from fastcore.basics import patch
 from fastprogress.fastprogress import master_bar, progress_bar, ConsoleMasterBar
-from .data import SemiperturbError, ImageData, load_dataset, split_labeled, DeviceSampler
+from .data import SemiperturbError, ImageData, load_dataset, split_labeled, DeviceSampler, environment
+from functools import partial
 from .augment import to_float, weak_aug, strong_aug, cutout
 from .cvae import load_cvae
 from .perturb import sample_views, smooth_views
@@ -19,10 +20,10 @@ from .models import make_model
 
 # %% auto #0
 __all__ = ['STRONG_SOURCES', 'CVAE_SOURCES', 'RUNTIME_KEYS', 'PRESETS', 'fixmatch_loss', 'FixMatchConfig', 'config_from_dict',
-           'param_groups', 'cosine_lr', 'EMA', 'get_strong', 'cvae_strong', 'make_strong', 'get_device', 'autocast',
-           'safe_compile', 'evaluate', 'CancelFitException', 'Callback', 'Trainer', 'EMACallback', 'Recorder',
-           'summarize', 'ProgressCallback', 'show_curves', 'RunDir', 'fit', 'load_classifier', 'run_name', 'train_cmd',
-           'show_runs']
+           'param_groups', 'cosine_lr', 'EMA', 'get_strong', 'cvae_strong', 'make_strong', 'get_device', 'on_device',
+           'autocast', 'safe_compile', 'evaluate', 'CancelFitException', 'Callback', 'Trainer', 'EMACallback',
+           'Recorder', 'summarize', 'ProgressCallback', 'show_curves', 'RunDir', 'fit', 'load_classifier', 'run_name',
+           'train_cmd', 'show_runs']
 
 # %% ../nbs/05_fixmatch.ipynb #464def7b
 def fixmatch_loss(logits_x:torch.Tensor, # (B, K) logits of the weakly augmented labeled batch
@@ -56,7 +57,7 @@ class FixMatchConfig:
     alpha: float = 1.0              # 'cvae-sample'/'-cutout'/'-mix': strength, u ~ N(0, alpha^2 I) (0 = the prior mean)
     mix_p: float = 0.5              # 'cvae-mix': probability that an image's strong view is generated, else RandAugment
     # model
-    arch: str = 'wrn-28-2'          # 'wrn-28-2', 'wrn-28-8' or 'cnn' (see `semiperturb.models.make_model`)
+    arch: str = 'wrn-28-2'          # a network of `semiperturb.models.ARCHS`: 'wrn-28-2', 'cnn', 'wrn-10-2-s2', ...
     # optimisation
     steps: int = 2**20              # training steps K (one labeled + one unlabeled batch each)
     batch_size: int = 64            # labeled batch size B (images per step)
@@ -74,7 +75,8 @@ class FixMatchConfig:
     eval_batch_size: int = 1024     # test images per forward pass when evaluating
     device: str = 'auto'            # 'auto' (CUDA if available), 'cpu', 'cuda', 'cuda:1', ...
     compile: bool = False           # torch.compile the training forward (falls back to eager if it fails)
-    bf16: bool = True               # bfloat16 autocast on CUDA (CPU always runs fp32)
+    bf16: bool|None = None          # bfloat16 autocast of the forward passes; None: on CUDA only
+    channels_last: bool|None = None # channels-last tensors and weights; None: on CUDA only
 
     def __post_init__(self): _check_config(self)
 
@@ -125,29 +127,31 @@ class EMA:
         torch._foreach_copy_(list(self.model.buffers()), list(model.buffers()))
 
 # %% ../nbs/05_fixmatch.ipynb #b8aed579
-STRONG_SOURCES = {'randaugment': strong_aug}  # name -> strong_fn(xw, generator) -> xs
+STRONG_SOURCES = {'randaugment': strong_aug}  # name -> strong_fn(u, generator, flip, translate) -> xs
 CVAE_SOURCES = {'cvae-sample': 'sample', 'cvae-smooth': 'smooth', 'cvae-cutout': 'cutout', 'cvae-mix': 'mix'}  # name -> `cvae_strong` kind, below
 
-def get_strong(strong) -> typing.Callable:
-    "The strong-view function registered as `strong` in `STRONG_SOURCES`, or `strong` itself if it is callable."
+def get_strong(strong, flip:bool=True, translate:float=0.125) -> typing.Callable:
+    "The strong-view function `f(u, generator)` registered as `strong` (with the weak view's `flip`/`translate` settings), or `strong` itself if callable."
     if callable(strong): return strong
     if strong not in STRONG_SOURCES:
         raise SemiperturbError(f"unknown strong-view source {strong!r}: use one of {', '.join([*STRONG_SOURCES, *CVAE_SOURCES])}")
-    return STRONG_SOURCES[strong]
+    return partial(STRONG_SOURCES[strong], flip=flip, translate=translate)
 
 # %% ../nbs/05_fixmatch.ipynb #2de5d26a
 def cvae_strong(cvae, # a trained `CVAE` on the training device
                 kind:str='sample', # 'sample', 'smooth', 'cutout' or 'mix'
                 sigma:float=0.84, # noise level of 'smooth'
                 alpha:float=1.0, # strength (scale of u) of 'sample', 'cutout' and 'mix'
-                mix_p:float=0.5): # probability of a generated view in 'mix'
-    "A strong-view function `f(xw, generator) -> xs` that generates the strong views of a weak batch with `cvae`."
-    def sample(xw, generator=None): return sample_views(cvae, xw, generator, scale=alpha)
-    def smooth(xw, generator=None): return smooth_views(cvae, xw, sigma, generator)
-    def with_cutout(xw, generator=None): return cutout(sample(xw, generator), generator=generator)
-    def mix(xw, generator=None):
-        pick = torch.rand(len(xw), generator=generator, device=xw.device) < mix_p      # (B,), no host sync
-        return torch.where(pick.view(-1, 1, 1, 1), sample(xw, generator), strong_aug(xw, generator))
+                mix_p:float=0.5, # probability of a generated view in 'mix'
+                flip:bool=True, # flips of the weak view the CVAE is conditioned on (and of RandAugment's in 'mix')
+                translate:float=0.125): # shifts of that weak view, as a fraction of the side
+    "A strong-view function `f(u, generator) -> xs` that generates strong views of images `u` with `cvae`, from a fresh weak view."
+    def sample(u, generator=None): return sample_views(cvae, weak_aug(u, flip, translate, generator), generator, scale=alpha)
+    def smooth(u, generator=None): return smooth_views(cvae, weak_aug(u, flip, translate, generator), sigma, generator)
+    def with_cutout(u, generator=None): return cutout(sample(u, generator), generator=generator)
+    def mix(u, generator=None):
+        pick = torch.rand(len(u), generator=generator, device=u.device) < mix_p        # (B,), no host sync
+        return torch.where(pick.view(-1, 1, 1, 1), sample(u, generator), strong_aug(u, generator, flip, translate))
     fns = dict(sample=sample, smooth=smooth, cutout=with_cutout, mix=mix)
     if kind not in fns: raise SemiperturbError(f"unknown CVAE view kind {kind!r}: use one of {', '.join(fns)}")
     return fns[kind]
@@ -155,10 +159,10 @@ def cvae_strong(cvae, # a trained `CVAE` on the training device
 # %% ../nbs/05_fixmatch.ipynb #295b1fa0
 def make_strong(cfg:FixMatchConfig, device='cpu', data:ImageData=None) -> typing.Callable:
     "The strong-view function of `cfg` (`cfg.strong`, with `cfg.cvae` loaded onto `device` for the 'cvae-*' sources)."
-    if cfg.strong not in CVAE_SOURCES: return get_strong(cfg.strong)
+    if cfg.strong not in CVAE_SOURCES: return get_strong(cfg.strong, cfg.flip, cfg.translate)
     if not cfg.cvae: raise SemiperturbError(f"--strong {cfg.strong} needs --cvae CKPT (train one with `semiperturb train-cvae`)")
     cvae, _ = load_cvae(cfg.cvae, dataset=data if data is not None else cfg.dataset, device=device)
-    return cvae_strong(cvae, CVAE_SOURCES[cfg.strong], cfg.sigma, cfg.alpha, cfg.mix_p)
+    return cvae_strong(cvae, CVAE_SOURCES[cfg.strong], cfg.sigma, cfg.alpha, cfg.mix_p, cfg.flip, cfg.translate)
 
 # %% ../nbs/05_fixmatch.ipynb #b528f295
 def get_device(device:str='auto') -> torch.device:
@@ -169,9 +173,13 @@ def get_device(device:str='auto') -> torch.device:
     if dev.type == 'cuda' and not torch.cuda.is_available(): raise SemiperturbError("--device cuda but no CUDA GPU is visible; use --device cpu")
     return dev
 
-def autocast(device:torch.device, bf16:bool=True):
-    "bfloat16 autocast on CUDA when `bf16`, else a no-op context."
-    return torch.autocast('cuda', dtype=torch.bfloat16) if bf16 and device.type == 'cuda' else contextlib.nullcontext()
+def on_device(flag:bool|None, device:torch.device) -> bool:
+    "A speed switch's value: `flag` if set, else True on CUDA and False elsewhere."
+    return device.type == 'cuda' if flag is None else bool(flag)
+
+def autocast(device:torch.device, bf16:bool|None=None):
+    "bfloat16 autocast on `device` when `bf16` (None: on CUDA only), else a no-op context."
+    return torch.autocast(device.type, dtype=torch.bfloat16) if on_device(bf16, device) else contextlib.nullcontext()
 
 # %% ../nbs/05_fixmatch.ipynb #1d41a274
 def safe_compile(model:nn.Module) -> typing.Callable:
@@ -196,10 +204,11 @@ def evaluate(model:nn.Module, # classifier taking [0, 1] images
              x:torch.Tensor, # (N, C, H, W) uint8 images
              y:torch.Tensor, # (N,) int64 labels
              batch_size:int=1024, # images per forward pass
-             bf16:bool=True) -> float: # bfloat16 autocast on CUDA
+             bf16:bool|None=None, # bfloat16 autocast (None: on CUDA only)
+             channels_last:bool|None=None) -> float: # channels-last input (None: on CUDA only)
     "Accuracy (a fraction) of `model` in eval mode on uint8 images `x` with labels `y`."
     dev, was = next(model.parameters()).device, model.training
-    mf = torch.channels_last if dev.type == 'cuda' else torch.contiguous_format
+    mf = torch.channels_last if on_device(channels_last, dev) else torch.contiguous_format
     model.eval()
     correct = torch.zeros((), dtype=torch.long, device=dev)
     for i in range(0, len(x), batch_size):
@@ -223,7 +232,7 @@ class Trainer:
     def __init__(self, cfg:FixMatchConfig, data:ImageData, strong_fn=None, cbs=()):
         self.cfg, self.data, self.device = cfg, data, get_device(cfg.device)
         self.strong_fn = get_strong(strong_fn) if strong_fn else make_strong(cfg, self.device, data)
-        self.mf = torch.channels_last if self.device.type == 'cuda' else torch.contiguous_format
+        self.mf = torch.channels_last if on_device(cfg.channels_last, self.device) else torch.contiguous_format
         with torch.random.fork_rng(devices=[]):  # initialise from the seed without touching the global RNG
             torch.manual_seed(cfg.seed)
             self.model = make_model(cfg.arch, data.shape[0], data.num_classes, data.mean, data.std)
@@ -259,9 +268,9 @@ def one_step(self:Trainer):
     views = [weak_aug(to_float(xl), c.flip, c.translate, generator=g)]
     if c.lambda_u > 0:
         xu, self.yu = next(self.unl)                                              # (muB, C, H, W) uint8, (muB,)
-        uw = weak_aug(to_float(xu), c.flip, c.translate, generator=g)
-        views += [uw, self.strong_fn(uw, g)]
-    x = torch.cat(views).contiguous(memory_format=self.mf)                       # (B + 2 muB, C, H, W)
+        u = to_float(xu)
+        views += [weak_aug(u, c.flip, c.translate, generator=g), self.strong_fn(u, g)]  # two independent views
+    self.xb = x = torch.cat(views).contiguous(memory_format=self.mf)              # (B + 2 muB, C, H, W)
     for grp in self.opt.param_groups: grp['lr'] = cosine_lr(self.step, c.steps, c.lr)
     with autocast(self.device, c.bf16): logits = self.fwd(x)                      # (B + 2 muB, K)
     lx, *lu = logits.split([len(xl)] + [len(views[-1])] * (len(views) - 1))
@@ -274,7 +283,7 @@ def one_step(self:Trainer):
 # %% ../nbs/05_fixmatch.ipynb #2942624e
 @patch
 def _do_eval(self:Trainer):
-    self.accuracy = evaluate(self.ema.model, *self.test, self.cfg.eval_batch_size, self.cfg.bf16)
+    self.accuracy = evaluate(self.ema.model, *self.test, self.cfg.eval_batch_size, self.cfg.bf16, self.cfg.channels_last)
 
 @patch
 def _do_fit(self:Trainer):
@@ -437,7 +446,7 @@ class RunDir(Callback):
     def after_fit(self):
         t = self.trainer
         if not t.log: return
-        _write_json(self.path/'summary.json', summarize(t.log, t.device))
+        _write_json(self.path/'summary.json', dict(summarize(t.log, t.device), environment=environment(t.device)))
         fig = show_curves(t.log); fig.savefig(self.path/'curves.png', dpi=100, bbox_inches='tight'); plt.close(fig)
 
 # %% ../nbs/05_fixmatch.ipynb #28f55238
@@ -493,7 +502,7 @@ def run_name(cfg:FixMatchConfig) -> str:
 # %% ../nbs/05_fixmatch.ipynb #367abef1
 def train_cmd(dataset:str='fashion-mnist', # a name (fashion-mnist, cifar10, cifar100, svhn, stl10) or a folder with labeled/ unlabeled/ test/
               labels:int=250, # number of labeled examples, a multiple of the number of classes
-              arch:str=None, # wrn-28-2, wrn-28-8 or cnn (default: the preset's, else wrn-28-2)
+              arch:str=None, # wrn-28-2, wrn-28-8, cnn, wrn-10-2, wrn-10-2-s2, wrn-16-2-s2, wrn-10-4-s2 (default: the preset's, else wrn-28-2)
               steps:int=None, # training steps (default: the preset's, else 2**20 as in the paper)
               seed:int=0, # seed of the split, the initialisation and all sampling
               out:str=None, # run directory (default: runs/DATASET_LABELS_ARCH_STRONG_seedSEED)
@@ -513,6 +522,8 @@ def train_cmd(dataset:str='fashion-mnist', # a name (fashion-mnist, cifar10, cif
               mix_p:float=None, # cvae-mix: probability of a generated view (default 0.5)
               device:str='auto', # auto, cpu or cuda
               compile:bool=False, # torch.compile the training step's forward pass
+              bf16:bool=None, # bfloat16 autocast, --bf16 or --no-bf16 (default: the preset's, else on CUDA only)
+              channels_last:bool=None, # channels-last memory format, --channels-last or --no-channels-last (default: the preset's, else on CUDA only)
               resume:bool=False, # continue the run in --out from its checkpoint
               preset:str=None, # quick (CPU, minutes) or full (the paper's GPU setting); given options override it
               flip:bool=True, # random horizontal flips in the weak view (--no-flip for digits)

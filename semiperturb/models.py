@@ -62,9 +62,9 @@ class ResidualBlock(nn.Module):
 
 # %% ../nbs/02_models.ipynb #a2925d9f
 class WideResNet(nn.Module):
-    "WRN-`depth`-`width` for [0, 1] images with `in_channels` channels and `num_classes` outputs (FixMatch's variant)."
+    "WRN-`depth`-`width` for [0, 1] images with `in_channels` channels and `num_classes` outputs (FixMatch's variant; `stem_stride=2` halves the resolution first)."
     def __init__(self, in_channels:int=3, num_classes:int=10, depth:int=28, width:int=2, mean=None, std=None,
-                 bn_momentum:float=0.001):
+                 bn_momentum:float=0.001, stem_stride:int=1):
         super().__init__()
         if (depth - 4) % 6: raise SemiperturbError(f"Wide ResNet depth must be 6n+4 (e.g. 28), got {depth}")
         n, c, blocks = (depth - 4) // 6, 16, []
@@ -74,12 +74,12 @@ class WideResNet(nn.Module):
                                             activate_before_residual=(g, i) == (0, 0), bn_momentum=bn_momentum))
                 c = w
         self.normalize = Normalize(mean, std, channels=in_channels)
-        self.stem, self.blocks = conv3x3(in_channels, 16), nn.Sequential(*blocks)
+        self.stem, self.blocks = conv3x3(in_channels, 16, stem_stride), nn.Sequential(*blocks)
         self.bn, self.fc = batch_norm(c, bn_momentum), nn.Linear(c, num_classes)
         init_weights(self)
 
     def forward(self, x):                                               # (N, C, H, W) in [0, 1]
-        x = self.blocks(self.stem(self.normalize(x)))                   # (N, 64k, H/4, W/4)
+        x = self.blocks(self.stem(self.normalize(x)))                   # (N, 64k, H/4, W/4) (H/8, W/8 with stem_stride 2)
         return self.fc(lrelu(self.bn(x)).mean((2, 3)))                  # (N, num_classes)
 
 # %% ../nbs/02_models.ipynb #653ef4f1
@@ -98,9 +98,13 @@ class SmallCNN(nn.Sequential):
 # %% ../nbs/02_models.ipynb #26909992
 ARCHS = {'wrn-28-2': partial(WideResNet, depth=28, width=2),
          'wrn-28-8': partial(WideResNet, depth=28, width=8),
-         'cnn': SmallCNN}
+         'cnn': SmallCNN,
+         'wrn-10-2': partial(WideResNet, depth=10, width=2, bn_momentum=0.01),
+         'wrn-10-2-s2': partial(WideResNet, depth=10, width=2, bn_momentum=0.01, stem_stride=2),
+         'wrn-16-2-s2': partial(WideResNet, depth=16, width=2, bn_momentum=0.01, stem_stride=2),
+         'wrn-10-4-s2': partial(WideResNet, depth=10, width=4, bn_momentum=0.01, stem_stride=2)}
 
-def make_model(arch:str, # one of `ARCHS`: 'wrn-28-2', 'wrn-28-8' or 'cnn'
+def make_model(arch:str, # one of `ARCHS`: 'wrn-28-2', 'wrn-28-8', 'cnn', 'wrn-10-2', 'wrn-10-2-s2', ...
                in_channels:int, # image channels (1 or 3)
                num_classes:int, # number of classes
                mean=None, # per-channel mean of the training images in [0, 1] units; default 0.5

@@ -231,7 +231,7 @@ def show_framework():
              'ls': (6.2, 0.8, 'L_s = H(y, f(x))', L), 'loss': (12.4, 0.8, 'L = L_s + λ_u L_u', L)}
     arrows = [('img', 'weak'), ('weak', 'x'), ('x', 'prior'), ('prior', 'z'), ('z', 'gen'), ('x', 'gen'), ('gen', 'xs'),
               ('xs', 'fs'), ('x', 'fw'), ('fw', 'pl'), ('pl', 'lu'), ('fs', 'lu'), ('lab', 'ls'), ('ls', 'loss'), ('lu', 'loss')]
-    return _diagram(boxes, arrows, 'FixMatch with strong views from a CVAE trained on (x, strong_aug(x)) pairs')
+    return _diagram(boxes, arrows, 'FixMatch with strong views from a CVAE trained on (weak_aug(u), strong_aug(u)) pairs')
 
 # %% ../nbs/04_perturb.ipynb #06661666
 def show_generator(cvae:CVAE=None):

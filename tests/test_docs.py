@@ -1,7 +1,7 @@
-"""The documentation site in a real browser: build it (tests/docsite.py), serve it on 127.0.0.1, open every page in
+"""The documentation site in a real browser: build it (tools/docsite.py), serve it on 127.0.0.1, open every page in
 headless Chromium, follow every on-site link and image, and screenshot the home page.
 
-Chromium is looked up as $CHROMIUM, then `chromium`, `chromium-browser`, `google-chrome` (`make setup` installs
+Chromium is looked up as $CHROMIUM, then `chromium`, `chromium-browser`, `google-chrome` (`make test` installs
 Debian's `chromium`). Set SEMIPERTURB_SCREENSHOT=path/home.png to keep the screenshot (and path/home-math.png, the
 page of a small synthetic notebook with TeX math, rendered to MathML at build time)."""
 import functools, http.server, json, os, re, shutil, subprocess, tempfile, threading, time, urllib.error, urllib.request
@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urldefrag, urlparse
 import pytest
-import docsite
+from tools import docsite
 
 ROOT = docsite.ROOT
 PNG = b'\x89PNG\r\n\x1a\n'
@@ -154,7 +154,7 @@ def test_quarto_config_kept():
 def test_pages_in_chromium(crawl, base_url, tmp_path):
     "Each page opens in headless Chromium with its JavaScript running; the home page is screenshot."
     exe = find_chromium()
-    if not exe: pytest.skip('no Chromium found (looked for $CHROMIUM, chromium, chromium-browser, google-chrome): run `make setup`')
+    if not exe: pytest.skip('no Chromium found (looked for $CHROMIUM, chromium, chromium-browser, google-chrome): `make test` installs Debian\'s chromium where apt-get exists')
     seen, _ = crawl
     pages = sorted(u for u, (s, _) in seen.items() if s == 200 and u.endswith('.html') and not u.endswith('404.html'))
     with ThreadPoolExecutor(2) as ex: doms = dict(zip(pages, ex.map(lambda u: chromium(exe, u, '--dump-dom'), pages)))
@@ -209,7 +209,7 @@ def test_math_is_mathml(math_site):
 def test_math_in_chromium(math_site, tmp_path):
     "Chromium shows the MathML (no MathJax needed): the page keeps its <math> elements and is screenshot."
     exe = find_chromium()
-    if not exe: pytest.skip('no Chromium found: run `make setup`')
+    if not exe: pytest.skip('no Chromium found: `make test` installs Debian\'s chromium where apt-get exists')
     dom = chromium(exe, math_site.as_uri(), '--dump-dom')
     assert dom.count('<math ') == 5 and 'md-typeset' in dom
     shot = tmp_path/'math.png'
@@ -218,3 +218,19 @@ def test_math_in_chromium(math_site, tmp_path):
     if os.environ.get('SEMIPERTURB_SCREENSHOT'):
         dst = Path(os.environ['SEMIPERTURB_SCREENSHOT']); dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(shot, dst.with_name(dst.stem + '-math.png'))
+
+def test_docs_build_runs_no_flagged_cell(tmp_path):
+    """nbdev's docs processing executes every cell that imports something; a `slow`, `cuda` or `notest` cell that
+    imports must still not run (a slow cell once trained a CVAE inside the docs build), while a plain one does."""
+    root = tmp_path/'root'; (root/'nbs').mkdir(parents=True)
+    shutil.copy(ROOT/'settings.ini', root/'settings.ini')
+    marks = {f: tmp_path/f'{f}.ran' for f in ('plain', 'slow', 'cuda', 'notest')}
+    code = lambda f: f"{'' if f == 'plain' else f'#| {f}' + chr(10)}import pathlib; pathlib.Path({str(marks[f])!r}).write_text('ran')"
+    cell = lambda s: {'cell_type': 'code', 'metadata': {}, 'execution_count': None, 'outputs': [], 'source': s}
+    cells = [{'cell_type': 'markdown', 'metadata': {}, 'source': '# Flags\n\n> a test notebook'},
+             cell('#| default_exp flags'), cell('#| export\ndef f(): "A function, so the page has docs to execute."')] + \
+            [cell(code(f)) for f in marks]
+    (root/'nbs'/'00_flags.ipynb').write_text(json.dumps({'cells': cells, 'metadata': {}, 'nbformat': 4, 'nbformat_minor': 5}))
+    docsite.process(root, tmp_path/'work')
+    assert marks['plain'].exists(), 'the docs processing did not execute an import cell: the check below proves nothing'
+    for f in ('slow', 'cuda', 'notest'): assert not marks[f].exists(), f'the docs build executed a #| {f} cell'

@@ -2,7 +2,7 @@
 import json, shutil
 from pathlib import Path
 import pytest
-from nbsync import ROOT, _copy, clean_diff, export_diff, readme_diff, render_readme
+from tools.nbsync import ROOT, _copy, clean_diff, export_diff, readme_diff, render_readme
 
 def test_library_is_exported(): assert export_diff() == []
 def test_notebooks_are_clean(): assert clean_diff() == []

@@ -8,8 +8,8 @@ outputs (nothing else is executed) and builds the site with MkDocs. Pages get th
 found by pymdownx.arithmatex and rendered to MathML at build time (latex2mathml, in this file's `on_page_content`
 MkDocs hook): browsers draw MathML natively, so the site needs no MathJax/KaTeX and works offline.
 
-    python tests/docsite.py build [OUT]   # or: make docs  (OUT defaults to _docs/)
-    python tests/docsite.py serve [PORT]  # build, then serve _docs/ on http://127.0.0.1:PORT"""
+    python tools/docsite.py build [OUT]   # or: make docs  (OUT defaults to _docs/)
+    python tools/docsite.py serve [PORT]  # build, then serve _docs/ on http://127.0.0.1:PORT"""
 import base64, html, json, logging, os, re, shutil, subprocess, sys, tempfile, unicodedata
 from configparser import ConfigParser
 from pathlib import Path
@@ -33,14 +33,28 @@ def page_name(nb_path) -> str:
     "The page a notebook becomes, as Quarto names it for nbdev: `00_data.ipynb` -> `data`, `index` -> `index`."
     return re.sub(r'^\d+[a-zA-Z0-9]*_', '', Path(nb_path).stem)
 
+def skip_flags(nbs_dir, flags) -> int:
+    """Add `#| eval: false` to every code cell of the notebooks in `nbs_dir` flagged with one of `flags` (settings.ini's
+    `tst_flags`: notest, slow, cuda), so nbdev's docs processing never executes them, as `nbdev_test` never does (it
+    executes export, import and show_doc cells; a slow cell that imports would otherwise run). Returns the count."""
+    n = 0
+    for nb in Path(nbs_dir).glob('*.ipynb'):
+        d, changed = json.loads(nb.read_text()), False
+        for c in d['cells']:
+            if c['cell_type'] != 'code': continue
+            dirs, _ = _directives(_text(c['source']))
+            if set(dirs) & set(flags) and dirs.get('eval') != 'false':
+                c['source'] = '#| eval: false\n' + _text(c['source']); changed = True; n += 1
+        if changed: nb.write_text(json.dumps(d, indent=1))
+    return n
+
 def process(root=ROOT, work=None, n_workers=2) -> Path:
     "Run nbdev's `proc_nbs` on a copy of `root`'s notebooks in `work`; returns the `_proc` folder."
     work = Path(work or tempfile.mkdtemp(prefix='semiperturb-proc-')); work.mkdir(parents=True, exist_ok=True)
     shutil.copy(Path(root)/'settings.ini', work/'settings.ini')
     if (work/'nbs').exists(): shutil.rmtree(work/'nbs')
     shutil.copytree(Path(root)/'nbs', work/'nbs', ignore=shutil.ignore_patterns('.*', '_proc', 'sidebar.yml'))
-    for d in ('models', 'results', 'images', 'bench'):  # what the executed cells read through '../' paths (copies: nothing is written back)
-        if (Path(root)/d).is_dir() and not (work/d).exists(): shutil.copytree(Path(root)/d, work/d, ignore=shutil.ignore_patterns('*.pt') if d == 'results' else None)
+    skip_flags(work/'nbs', settings(root)['tst_flags'].split())
     # `nbdev_proc_nbs` would first install Quarto (curl + sudo); `proc_nbs` is the part that processes notebooks.
     env = {**os.environ, 'PYTHONPATH': os.pathsep.join([str(root), os.environ.get('PYTHONPATH', '')]),
            'PYTHONWARNINGS': 'ignore'}
@@ -287,4 +301,4 @@ if __name__ == '__main__':
     cmd, args = (sys.argv[1] if len(sys.argv) > 1 else 'build'), sys.argv[2:]
     if cmd == 'build': print(f'wrote {build(out=args[0] if args else None)}/index.html')
     elif cmd == 'serve': serve(build(), int(args[0]) if args else 8000)
-    else: sys.exit('usage: python tests/docsite.py [build [OUT] | serve [PORT]]')
+    else: sys.exit('usage: python tools/docsite.py [build [OUT] | serve [PORT]]')

@@ -1,7 +1,7 @@
 """The checks nbdev's own CI makes, offline: notebooks are clean, the library is exported, README.md is rendered.
 
-`python tests/nbsync.py readme` writes README.md from nbs/index.ipynb (nbdev_readme needs Quarto, which cannot
-be installed offline); `python tests/nbsync.py check` prints any drift and exits 1 if there is some."""
+`python tools/nbsync.py readme` writes README.md from nbs/index.ipynb (nbdev_readme needs Quarto, which cannot
+be installed offline); `python tools/nbsync.py check` prints any drift and exits 1 if there is some."""
 import json, os, re, shutil, subprocess, sys, tempfile
 from pathlib import Path
 
@@ -91,4 +91,4 @@ if __name__ == '__main__':
         problems = readme_diff() + export_diff() + clean_diff()
         print('\n'.join(problems) or 'notebooks, library and README are in sync')
         sys.exit(1 if problems else 0)
-    else: sys.exit(f'usage: python tests/nbsync.py [readme|check]')
+    else: sys.exit(f'usage: python tools/nbsync.py [readme|check]')
