@@ -18,7 +18,8 @@ from .data import SemiperturbError, ImageData
 from .augment import OPS, to_float, weak_aug, strong_aug, reference_op, magnitude
 from .models import ARCHS
 from .cvae import make_cvae, cvae_config
-from .fixmatch import CVAE_SOURCES, FixMatchConfig, Trainer, cvae_strong, get_device
+from .perturb import cvae_strong
+from .fixmatch import CVAE_SOURCES, FixMatchConfig, Trainer, get_device
 
 # %% auto #0
 __all__ = ['SOURCES', 'ALL_SOURCES', 'SHAPES', 'PATHS', 'parse_shape', 'synthetic_data', 'strong_source', 'weak_image',

@@ -273,6 +273,7 @@ def train_cvae_cmd(dataset:str='fashion-mnist', # a dataset name (fashion-mnist,
                    batch_size:int=None, # pairs per step (default: the preset's)
                    latent_dim:int=None, # size of z (default: the preset's)
                    width:int=None, # channels of the residual trunk, bottleneck = width/4 (default: the preset's)
+                   blocks:int=None, # residual blocks per network (default: the preset's)
                    beta:float=None, # final KL weight (default 0.01)
                    lr:float=None, # peak Adam learning rate (default 1e-3)
                    seed:int=0, # seed of weights, batches and augmentations
@@ -287,7 +288,7 @@ def train_cvae_cmd(dataset:str='fashion-mnist', # a dataset name (fashion-mnist,
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise SemiperturbError(f"{out} already exists and is not empty; choose another --out or pass --overwrite")
     cfg = cvae_config(preset, epochs=epochs, steps_per_epoch=steps, batch_size=batch_size, latent_dim=latent_dim,
-                      big_ch=width, small_ch=width and max(1, width // 4), beta=beta, lr=lr, seed=seed, flip=flip, pairs=pairs)
+                      big_ch=width, small_ch=width and max(1, width // 4), nblocks=blocks, beta=beta, lr=lr, seed=seed, flip=flip, pairs=pairs)
     data = load_dataset(dataset, data_dir, image_size)
     out.mkdir(parents=True, exist_ok=True)
     (out / 'metrics.jsonl').unlink(missing_ok=True)

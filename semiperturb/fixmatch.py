@@ -15,15 +15,15 @@ from .data import SemiperturbError, ImageData, load_dataset, split_labeled, Devi
 from functools import partial
 from .augment import to_float, weak_aug, strong_aug, cutout
 from .cvae import load_cvae
-from .perturb import sample_views, smooth_views
-from .models import make_model
+from .perturb import cvae_strong
+from .models import make_model, load_checkpoint, load_classifier
 
 # %% auto #0
 __all__ = ['STRONG_SOURCES', 'CVAE_SOURCES', 'RUNTIME_KEYS', 'PRESETS', 'fixmatch_loss', 'FixMatchConfig', 'config_from_dict',
-           'param_groups', 'cosine_lr', 'EMA', 'get_strong', 'cvae_strong', 'make_strong', 'get_device', 'on_device',
-           'autocast', 'safe_compile', 'evaluate', 'CancelFitException', 'Callback', 'Trainer', 'EMACallback',
-           'Recorder', 'summarize', 'ProgressCallback', 'show_curves', 'RunDir', 'fit', 'load_classifier', 'run_name',
-           'train_cmd', 'show_runs']
+           'param_groups', 'cosine_lr', 'EMA', 'get_strong', 'make_strong', 'get_device', 'on_device', 'autocast',
+           'safe_compile', 'evaluate', 'CancelFitException', 'Callback', 'Trainer', 'EMACallback', 'Recorder',
+           'summarize', 'ProgressCallback', 'show_curves', 'RunDir', 'fit', 'resolve_preset', 'run_name', 'train_cmd',
+           'train_config', 'show_runs']
 
 # %% ../nbs/05_fixmatch.ipynb #464def7b
 def fixmatch_loss(logits_x:torch.Tensor, # (B, K) logits of the weakly augmented labeled batch
@@ -47,7 +47,8 @@ class FixMatchConfig:
     # data
     dataset: str = 'fashion-mnist'  # a dataset name or a folder dataset (see `semiperturb.data.load_dataset`)
     data_dir: str|None = None       # where the data lives (None: the default search path)
-    labels: int = 250               # labeled examples in total, `labels / K` per class
+    labels: int|None = 250          # labeled examples in total, `labels / K` per class; None: every training label
+                                    # (what a folder dataset's labeled/ holds)
     seed: int = 0                   # seed of the split, the initialisation, the batches and the augmentations
     flip: bool = True               # random horizontal flips in the weak view (switch off for digits, e.g. SVHN)
     translate: float = 0.125        # largest random shift of the weak view, as a fraction of the image side
@@ -70,6 +71,8 @@ class FixMatchConfig:
     # FixMatch
     threshold: float = 0.95         # confidence tau above which a pseudo-label is used
     lambda_u: float = 1.0           # weight of the unlabeled loss; 0 trains the supervised-only baseline
+    joint_forward: bool = True      # one forward pass of labeled, weak and strong views together, as the reference; False:
+                                    # the pseudo-labels come from a separate forward of the weak views without gradient
     # evaluation and speed
     eval_every: int = 1024          # steps between evaluations (and checkpoints); the paper's "epoch" is 1024 steps
     eval_batch_size: int = 1024     # test images per forward pass when evaluating
@@ -77,6 +80,7 @@ class FixMatchConfig:
     compile: bool = False           # torch.compile the training forward (falls back to eager if it fails)
     bf16: bool|None = None          # bfloat16 autocast of the forward passes; None: on CUDA only
     channels_last: bool|None = None # channels-last tensors and weights; None: on CUDA only
+    preset: str|None = None         # the `train` preset the run started from (a record: presets only fill in values)
 
     def __post_init__(self): _check_config(self)
 
@@ -89,7 +93,7 @@ def _check_config(cfg):
         if (isinstance(v, bool) and t is not bool and bool not in typing.get_args(t)) or not isinstance(v, t):
             raise SemiperturbError(f"config {f.name} must be {getattr(t, '__name__', t)}, got {type(v).__name__} {v!r}")
     for k in ('labels', 'steps', 'batch_size', 'mu', 'eval_every', 'eval_batch_size'):
-        if getattr(cfg, k) <= 0: raise SemiperturbError(f"config {k} must be positive, got {getattr(cfg, k)}")
+        if getattr(cfg, k) is not None and getattr(cfg, k) <= 0: raise SemiperturbError(f"config {k} must be positive, got {getattr(cfg, k)}")
     if not 0 <= cfg.threshold <= 1: raise SemiperturbError(f"threshold must be in [0, 1], got {cfg.threshold}")
     if not 0 <= cfg.ema < 1: raise SemiperturbError(f"ema must be in [0, 1), got {cfg.ema}")
     if cfg.lambda_u < 0: raise SemiperturbError(f"lambda_u must be >= 0, got {cfg.lambda_u}")
@@ -136,25 +140,6 @@ def get_strong(strong, flip:bool=True, translate:float=0.125) -> typing.Callable
     if strong not in STRONG_SOURCES:
         raise SemiperturbError(f"unknown strong-view source {strong!r}: use one of {', '.join([*STRONG_SOURCES, *CVAE_SOURCES])}")
     return partial(STRONG_SOURCES[strong], flip=flip, translate=translate)
-
-# %% ../nbs/05_fixmatch.ipynb #2de5d26a
-def cvae_strong(cvae, # a trained `CVAE` on the training device
-                kind:str='sample', # 'sample', 'smooth', 'cutout' or 'mix'
-                sigma:float=0.84, # noise level of 'smooth'
-                alpha:float=1.0, # strength (scale of u) of 'sample', 'cutout' and 'mix'
-                mix_p:float=0.5, # probability of a generated view in 'mix'
-                flip:bool=True, # flips of the weak view the CVAE is conditioned on (and of RandAugment's in 'mix')
-                translate:float=0.125): # shifts of that weak view, as a fraction of the side
-    "A strong-view function `f(u, generator) -> xs` that generates strong views of images `u` with `cvae`, from a fresh weak view."
-    def sample(u, generator=None): return sample_views(cvae, weak_aug(u, flip, translate, generator), generator, scale=alpha)
-    def smooth(u, generator=None): return smooth_views(cvae, weak_aug(u, flip, translate, generator), sigma, generator)
-    def with_cutout(u, generator=None): return cutout(sample(u, generator), generator=generator)
-    def mix(u, generator=None):
-        pick = torch.rand(len(u), generator=generator, device=u.device) < mix_p        # (B,), no host sync
-        return torch.where(pick.view(-1, 1, 1, 1), sample(u, generator), strong_aug(u, generator, flip, translate))
-    fns = dict(sample=sample, smooth=smooth, cutout=with_cutout, mix=mix)
-    if kind not in fns: raise SemiperturbError(f"unknown CVAE view kind {kind!r}: use one of {', '.join(fns)}")
-    return fns[kind]
 
 # %% ../nbs/05_fixmatch.ipynb #295b1fa0
 def make_strong(cfg:FixMatchConfig, device='cpu', data:ImageData=None) -> typing.Callable:
@@ -241,7 +226,7 @@ class Trainer:
         self.opt = torch.optim.SGD(param_groups(self.model, cfg.wd), lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov,
                                    fused=self.device.type == 'cuda')  # one fused kernel for all parameters on the GPU
         self.fwd = safe_compile(self.model) if cfg.compile else self.model
-        idx = split_labeled(data.train_y, cfg.labels, cfg.seed, data.num_classes)
+        idx = torch.arange(len(data.train_y)) if cfg.labels is None else split_labeled(data.train_y, cfg.labels, cfg.seed, data.num_classes)
         yu = data.train_y if data.unlabeled_x is data.train_x else torch.full((len(data.unlabeled_x),), -1)  # -1: unknown
         self.lab = DeviceSampler(data.train_x[idx], data.train_y[idx], batch_size=cfg.batch_size, device=self.device, seed=cfg.seed)
         self.unl = DeviceSampler(data.unlabeled_x, yu, batch_size=cfg.mu * cfg.batch_size, device=self.device, seed=cfg.seed + 1)
@@ -269,11 +254,16 @@ def one_step(self:Trainer):
     if c.lambda_u > 0:
         xu, self.yu = next(self.unl)                                              # (muB, C, H, W) uint8, (muB,)
         u = to_float(xu)
-        views += [weak_aug(u, c.flip, c.translate, generator=g), self.strong_fn(u, g)]  # two independent views
-    self.xb = x = torch.cat(views).contiguous(memory_format=self.mf)              # (B + 2 muB, C, H, W)
+        uw, us = weak_aug(u, c.flip, c.translate, generator=g), self.strong_fn(u, g)  # two independent views
+        if c.joint_forward: views += [uw, us]
+        else:
+            with torch.no_grad(), autocast(self.device, c.bf16): lw = self.fwd(uw.contiguous(memory_format=self.mf))
+            views += [us]
+    self.xb = x = torch.cat(views).contiguous(memory_format=self.mf)              # (B + 2 muB, C, H, W), or B + muB
     for grp in self.opt.param_groups: grp['lr'] = cosine_lr(self.step, c.steps, c.lr)
-    with autocast(self.device, c.bf16): logits = self.fwd(x)                      # (B + 2 muB, K)
+    with autocast(self.device, c.bf16): logits = self.fwd(x)                      # (len(x), K)
     lx, *lu = logits.split([len(xl)] + [len(views[-1])] * (len(views) - 1))
+    if c.lambda_u > 0 and not c.joint_forward: lu = [lw, lu[0]]
     self.loss, self.stats = fixmatch_loss(lx, yl, *(lu or (None, None)), c.threshold, c.lambda_u)
     self.opt.zero_grad(set_to_none=True)
     self.loss.backward()
@@ -420,10 +410,8 @@ def load_state_dict(self:Trainer, ck:dict):
 
 # %% ../nbs/05_fixmatch.ipynb #f7c96334
 def _load_checkpoint(path, device='cpu'):
-    path = Path(path)
-    if not path.exists(): raise SemiperturbError(f"{path} not found: train a run there first (semiperturb train --out {path.parent})")
-    try: return torch.load(path, map_location=device, weights_only=True)
-    except Exception as e: raise SemiperturbError(f"{path}: not a readable checkpoint ({type(e).__name__}); train again or pick another run") from None
+    "A run's checkpoint at `path`, refused in one line when missing, unreadable or not a run's."
+    return load_checkpoint(path, device, 'run checkpoint', ('model', 'ema', 'opt', 'step', 'rng', 'log', 'config'))
 
 def _write_json(path, obj): Path(path).write_text(json.dumps(obj, indent=2) + '\n')
 
@@ -479,29 +467,29 @@ def fit(cfg:FixMatchConfig, # the run's configuration
     if resume: t.load_state_dict(_load_checkpoint(Path(run_dir)/'checkpoint.pt', t.device))
     return t.fit()
 
-# %% ../nbs/05_fixmatch.ipynb #72c0e565
-def load_classifier(run_dir, # a run directory holding checkpoint.pt
-                    device='cpu'): # where to put the model
-    "The EMA classifier of the run in `run_dir` (eval mode) and the run's config dict."
-    ck = _load_checkpoint(Path(run_dir)/'checkpoint.pt', device)
-    model = make_model(ck['arch'], ck['in_channels'], ck['num_classes'], tuple(ck['mean']), tuple(ck['std']))
-    model.load_state_dict(ck['ema'])
-    return model.to(device).eval(), ck['config']
-
 # %% ../nbs/05_fixmatch.ipynb #329fe816
 PRESETS = {
     'full':  dict(arch='wrn-28-2', batch_size=64, mu=7, steps=2**20, eval_every=1024, lr=0.03, threshold=0.95),
+    'cpu':   dict(arch='wrn-10-2-s2', batch_size=32, mu=3, steps=3000, eval_every=250, lr=0.03, ema=0.99, threshold=0.95,
+                  channels_last=True, bf16=False),
     'quick': dict(arch='cnn', batch_size=32, mu=3, steps=4000, eval_every=200, lr=0.1, threshold=0.95, ema=0.99),
 }
+
+def resolve_preset(preset:str, device) -> str:
+    "The preset `preset` names: 'auto' is 'full' on CUDA and 'cpu' elsewhere."
+    if preset == 'auto': return 'full' if get_device(device).type == 'cuda' else 'cpu'
+    if preset not in PRESETS: raise SemiperturbError(f"unknown preset {preset!r}: use auto or one of {', '.join(PRESETS)}")
+    return preset
 
 def run_name(cfg:FixMatchConfig) -> str:
     "A default run directory name, e.g. `fashion-mnist_40_cnn_randaugment_seed0` (`supervised` when lambda_u = 0)."
     strong = {'cvae-smooth': f'cvae-smooth{cfg.sigma:g}'}.get(cfg.strong, cfg.strong)
-    return f"{Path(cfg.dataset).name}_{cfg.labels}_{cfg.arch}_{strong if cfg.lambda_u > 0 else 'supervised'}_seed{cfg.seed}"
+    labels = 'all' if cfg.labels is None else cfg.labels
+    return f"{Path(cfg.dataset).name}_{labels}_{cfg.arch}_{strong if cfg.lambda_u > 0 else 'supervised'}_seed{cfg.seed}"
 
 # %% ../nbs/05_fixmatch.ipynb #367abef1
 def train_cmd(dataset:str='fashion-mnist', # a name (fashion-mnist, cifar10, cifar100, svhn, stl10) or a folder with labeled/ unlabeled/ test/
-              labels:int=250, # number of labeled examples, a multiple of the number of classes
+              labels:int=None, # number of labeled examples, a multiple of the number of classes (default: 250; a folder dataset: all of ROOT/labeled/)
               arch:str=None, # wrn-28-2, wrn-28-8, cnn, wrn-10-2, wrn-10-2-s2, wrn-16-2-s2, wrn-10-4-s2 (default: the preset's, else wrn-28-2)
               steps:int=None, # training steps (default: the preset's, else 2**20 as in the paper)
               seed:int=0, # seed of the split, the initialisation and all sampling
@@ -525,18 +513,16 @@ def train_cmd(dataset:str='fashion-mnist', # a name (fashion-mnist, cifar10, cif
               bf16:bool=None, # bfloat16 autocast, --bf16 or --no-bf16 (default: the preset's, else on CUDA only)
               channels_last:bool=None, # channels-last memory format, --channels-last or --no-channels-last (default: the preset's, else on CUDA only)
               resume:bool=False, # continue the run in --out from its checkpoint
-              preset:str=None, # quick (CPU, minutes) or full (the paper's GPU setting); given options override it
+              preset:str='auto', # auto (cpu on a CPU, full on CUDA), cpu (10 minutes on 2 cores), quick (minutes) or full (the paper's GPU setting); given options override it
               flip:bool=True, # random horizontal flips in the weak view (--no-flip for digits)
+              joint_forward:bool=True, # --no-joint-forward: pseudo-labels from a separate no-grad forward of the weak views (CPU economy)
               quiet:bool=False): # no progress bars or metrics lines
     "Train a FixMatch classifier (or, with --lambda-u 0, its supervised-only baseline)."
-    given = _given_args(train_cmd, locals())
-    if preset is not None and preset not in PRESETS: raise SemiperturbError(f"unknown preset {preset!r}: use one of {', '.join(PRESETS)}")
-    keys = {f.name for f in fields(FixMatchConfig)}
-    opts = {k: v for k, v in given.items() if k in keys}
-    cfg = config_from_dict({**asdict(FixMatchConfig()), **PRESETS.get(preset, {}), **opts})
+    cfg, opts = train_config(**_given_args(train_cmd, locals()))
     run_dir = Path(out) if out is not None else Path('runs')/run_name(cfg)
     if resume and (run_dir/'config.json').exists():  # continue with the saved config; given options must agree with it
         cfg = config_from_dict({**json.loads((run_dir/'config.json').read_text()), **opts})
+    if not quiet: print(f"preset {cfg.preset}: {cfg.arch}, {cfg.steps} steps of B={cfg.batch_size}, mu={cfg.mu} on {get_device(cfg.device)}")
     t = fit(cfg, run_dir, resume=resume, quiet=quiet)
     s = summarize(t.log, t.device)
     print(f"{run_dir}: accuracy {100*s['accuracy']:.2f}% (best {100*s['best_accuracy']:.2f}%, median of last 20 "
@@ -547,6 +533,15 @@ def _given_args(f, args:dict) -> dict:
     "The arguments in `args` that differ from `f`'s defaults (i.e. the options a user gave)."
     sig = inspect.signature(f).parameters
     return {k: v for k, v in args.items() if k in sig and v is not None and v != sig[k].default}
+
+def train_config(preset:str='auto', **options) -> tuple:
+    "The `FixMatchConfig` that `semiperturb train` runs for the given `options` (config fields) and `preset`, and the options that are config fields."
+    preset = resolve_preset(preset, options.get('device', 'auto'))
+    keys = {f.name for f in fields(FixMatchConfig)}
+    opts = {k: v for k, v in options.items() if k in keys and k != 'preset'}
+    if options.get('labels') is None and Path(options.get('dataset') or FixMatchConfig.dataset).expanduser().is_dir():
+        opts['labels'] = None                                                    # a folder dataset: all of its labels
+    return config_from_dict({**asdict(FixMatchConfig()), **PRESETS[preset], **opts, 'preset': preset}), opts
 
 # %% ../nbs/05_fixmatch.ipynb #febbeb00
 def show_runs(runs:dict, figsize=(6, 3.5)):

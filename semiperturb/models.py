@@ -6,11 +6,14 @@
 from __future__ import annotations
 from functools import partial
 import torch, torch.nn as nn, torch.nn.functional as F
+import os, shutil, tempfile
+from pathlib import Path
 from .data import SemiperturbError
 
 # %% auto #0
-__all__ = ['ARCHS', 'Normalize', 'conv3x3', 'conv1x1', 'batch_norm', 'lrelu', 'init_weights', 'ResidualBlock', 'WideResNet',
-           'SmallCNN', 'make_model']
+__all__ = ['ARCHS', 'CLASSIFIER_KEYS', 'Normalize', 'conv3x3', 'conv1x1', 'batch_norm', 'lrelu', 'init_weights', 'ResidualBlock',
+           'WideResNet', 'SmallCNN', 'make_model', 'load_checkpoint', 'save_classifier', 'model_classes',
+           'load_classifier']
 
 # %% ../nbs/02_models.ipynb #def9abb6
 class Normalize(nn.Module):
@@ -114,3 +117,43 @@ def make_model(arch:str, # one of `ARCHS`: 'wrn-28-2', 'wrn-28-8', 'cnn', 'wrn-1
     "A freshly initialised classifier `arch` for [0, 1] images with `in_channels` channels."
     if arch not in ARCHS: raise SemiperturbError(f"unknown architecture {arch!r}; choose from {', '.join(ARCHS)}")
     return ARCHS[arch](in_channels=in_channels, num_classes=num_classes, mean=mean, std=std, **kwargs)
+
+# %% ../nbs/02_models.ipynb #9b4826f5
+CLASSIFIER_KEYS = ('arch', 'in_channels', 'num_classes', 'mean', 'std', 'ema')
+
+def load_checkpoint(path, device='cpu', kind:str='checkpoint', keys=()) -> dict:
+    "The dict saved at `path` (loaded with `weights_only=True`), refusing with one line a missing or unreadable file, or one without `keys`."
+    path = Path(path)
+    if not path.is_file(): raise SemiperturbError(f"{path}: no such {kind}")
+    try: ck = torch.load(path, map_location=device, weights_only=True)
+    except Exception as e: raise SemiperturbError(f"{path}: not a readable {kind} ({type(e).__name__}); it is corrupt or not a torch file") from None
+    if not isinstance(ck, dict) or (missing := [k for k in keys if k not in ck]):
+        raise SemiperturbError(f"{path}: not a semiperturb {kind}" + (f" (no {', '.join(missing)})" if isinstance(ck, dict) else ''))
+    return ck
+
+def save_classifier(model:nn.Module, path, arch:str, dataset:str, shape, mean, std, **extra):
+    "Save classifier `model` (architecture `arch`, trained on `dataset` images of `shape`) to `path`, atomically."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    ck = dict(kind='semiperturb-classifier', arch=arch, in_channels=int(shape[0]), num_classes=model_classes(model),
+              mean=list(mean), std=list(std), dataset=dataset, shape=list(shape),
+              ema={k: v.detach().cpu() for k, v in model.state_dict().items()}, **extra)
+    tmp = path.with_name(path.name + '.tmp'); torch.save(ck, tmp); os.replace(tmp, path)
+    return path
+
+def model_classes(model:nn.Module) -> int:
+    "The number of outputs of `model`'s last linear layer."
+    return [m for m in model.modules() if isinstance(m, nn.Linear)][-1].out_features
+
+def load_classifier(path, # a classifier file, a run's checkpoint.pt, or a run directory holding one
+                    device='cpu', # where to put the model
+                    dataset=None): # if given, refuse a classifier trained on another dataset (a name)
+    "The classifier saved at `path` in eval mode, and the checkpoint's other entries (dataset, shape, a run's `config`, ...)."
+    path = Path(path)
+    if path.is_dir(): path = path/'checkpoint.pt'
+    ck = load_checkpoint(path, 'cpu', 'classifier checkpoint', CLASSIFIER_KEYS)
+    if dataset is not None and ck.get('dataset') not in (None, dataset):
+        raise SemiperturbError(f"{path}: this classifier was trained on {ck['dataset']!r}, not {dataset!r}")
+    model = make_model(ck['arch'], ck['in_channels'], ck['num_classes'], tuple(ck['mean']), tuple(ck['std']))
+    try: model.load_state_dict(ck['ema'])
+    except RuntimeError: raise SemiperturbError(f"{path}: its weights do not fit a {ck['arch']!r} network; the file is damaged") from None
+    return model.to(device).eval(), {k: v for k, v in ck.items() if k not in ('ema', 'model', 'opt', 'rng')}

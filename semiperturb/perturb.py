@@ -4,23 +4,25 @@
 
 # %% ../nbs/04_perturb.ipynb #f4aaa37c
 from __future__ import annotations
-import importlib, json
+import json
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib.pyplot as plt
 from matplotlib.patches import FancyBboxPatch
 from scipy.stats import beta as beta_dist, binomtest, chi2, norm
 from .data import SemiperturbError, load_dataset
-from .augment import to_float
+from .augment import to_float, weak_aug, strong_aug, cutout
 from .cvae import CVAE, cvae_loss, default_device, fixmatch_pair, load_cvae, make_cvae, cvae_config
+from .models import load_classifier
 
 # %% auto #0
-__all__ = ['ABSTAIN', 'evaluating', 'decode_offsets', 'sample_views', 'smooth_views', 'project_ball', 'truncated_normal',
-           'truncated_views', 'latent_offsets', 'radius_stats', 'heldout_pairs', 'cvae_quality', 'smooth_counts',
-           'lower_confidence_bound', 'certified_radius', 'certify', 'smooth_predict', 'certified_accuracy',
-           'show_radius_hist', 'show_image_grid', 'show_sigma_sweep', 'show_framework', 'show_generator', 'samples_cmd',
-           'certify_cmd']
+__all__ = ['ABSTAIN', 'VIEW_SOURCES', 'evaluating', 'decode_offsets', 'sample_views', 'smooth_views', 'cvae_strong',
+           'project_ball', 'truncated_normal', 'truncated_views', 'latent_offsets', 'radius_stats', 'heldout_pairs',
+           'cvae_quality', 'smooth_counts', 'lower_confidence_bound', 'certified_radius', 'certify', 'smooth_predict',
+           'certified_accuracy', 'show_radius_hist', 'show_image_grid', 'show_sigma_sweep', 'view_diagnostics',
+           'view_sources', 'show_framework', 'show_generator', 'samples_cmd', 'certify_cmd']
 
 # %% ../nbs/04_perturb.ipynb #91ea4d6c
 @contextmanager
@@ -49,6 +51,25 @@ def sample_views(cvae:CVAE, x:torch.Tensor, generator:torch.Generator=None, scal
 def smooth_views(cvae:CVAE, x:torch.Tensor, sigma:float, generator:torch.Generator=None) -> torch.Tensor:
     "Views g(mu_p + sigma_p * sigma * n, x) with n ~ N(0, I): the noisy inputs of latent randomized smoothing."
     return sample_views(cvae, x, generator, scale=sigma)
+
+# %% ../nbs/04_perturb.ipynb #785a9afe
+def cvae_strong(cvae, # a trained `CVAE` on the training device
+                kind:str='sample', # 'sample', 'smooth', 'cutout' or 'mix'
+                sigma:float=0.84, # noise level of 'smooth'
+                alpha:float=1.0, # strength (scale of u) of 'sample', 'cutout' and 'mix'
+                mix_p:float=0.5, # probability of a generated view in 'mix'
+                flip:bool=True, # flips of the weak view the CVAE is conditioned on (and of RandAugment's in 'mix')
+                translate:float=0.125): # shifts of that weak view, as a fraction of the side
+    "A strong-view function `f(u, generator) -> xs` that generates strong views of images `u` with `cvae`, from a fresh weak view."
+    def sample(u, generator=None): return sample_views(cvae, weak_aug(u, flip, translate, generator), generator, scale=alpha)
+    def smooth(u, generator=None): return smooth_views(cvae, weak_aug(u, flip, translate, generator), sigma, generator)
+    def with_cutout(u, generator=None): return cutout(sample(u, generator), generator=generator)
+    def mix(u, generator=None):
+        pick = torch.rand(len(u), generator=generator, device=u.device) < mix_p        # (B,), no host sync
+        return torch.where(pick.view(-1, 1, 1, 1), sample(u, generator), strong_aug(u, generator, flip, translate))
+    fns = dict(sample=sample, smooth=smooth, cutout=with_cutout, mix=mix)
+    if kind not in fns: raise SemiperturbError(f"unknown CVAE view kind {kind!r}: use one of {', '.join(fns)}")
+    return fns[kind]
 
 # %% ../nbs/04_perturb.ipynb #4c9b615d
 def project_ball(u:torch.Tensor, eps:float) -> torch.Tensor:
@@ -188,6 +209,48 @@ def show_sigma_sweep(cvae:CVAE, x:torch.Tensor, sigmas=(0., 0.5, 0.84, 1.12, 2.,
     n = torch.randn(len(x), _latent_dim(cvae), generator=generator, device=x.device)  # (B, latent_dim)
     return show_image_grid({'x': x, **{f'σ={s:g}': decode_offsets(cvae, x, s * n) for s in sigmas}})
 
+# %% ../nbs/04_perturb.ipynb #ea865e8c
+@torch.no_grad()
+def view_diagnostics(views, # a strong-view function `f(u, generator) -> views` of float images `u`
+                     classifier:nn.Module, # the reference classifier
+                     x:torch.Tensor, # (N, C, H, W) uint8 source images
+                     y:torch.Tensor, # (N,) their labels
+                     seed:int=0, # seed of the views
+                     batch_size:int=500) -> dict: # images per call
+    "Label preservation (reference accuracy on views, %), diversity and distance from the source (mean l2) of a view source."
+    dev = next(classifier.parameters()).device
+    g, acc, div, dist = torch.Generator(device=dev).manual_seed(seed), 0., 0., 0.
+    with evaluating(classifier):
+        for i in range(0, len(x), batch_size):
+            u, yb = to_float(x[i:i+batch_size].to(dev)), y[i:i+batch_size].to(dev)
+            v1, v2 = views(u, g), views(u, g)                                     # two independent views of each image
+            acc += (classifier(v1).argmax(1) == yb).sum().item()
+            div += (v1 - v2).flatten(1).norm(dim=1).sum().item()
+            dist += (v1 - u).flatten(1).norm(dim=1).sum().item()
+    n = len(x)
+    return dict(label_preservation=100 * acc / n, diversity=div / n, distance=dist / n, n=n)
+
+# %% ../nbs/04_perturb.ipynb #651ed526
+VIEW_SOURCES = {  # name -> (kind, options); kind 'weak' and 'randaugment' need no CVAE
+    'weak view (flip + shift)':   ('weak', {}),
+    'RandAugment + Cutout':       ('randaugment', {}),
+    'CVAE, α = 0.5':              ('sample', dict(alpha=0.5)),
+    'CVAE, α = 0.84':             ('sample', dict(alpha=0.84)),
+    'CVAE, α = 1 (prior)':        ('sample', dict(alpha=1.0)),
+    'CVAE, α = 1.22':             ('sample', dict(alpha=1.22)),
+    'CVAE + Cutout':              ('cutout', dict(alpha=1.0)),
+    'CVAE or RandAugment, p = ½': ('mix', dict(mix_p=0.5)),
+}
+
+def view_sources(cvae=None, flip:bool=True, translate:float=0.125) -> dict:
+    "The strong-view functions of `VIEW_SOURCES` (the CVAE ones only when `cvae` is given)."
+    out = {}
+    for name, (kind, opts) in VIEW_SOURCES.items():
+        if kind == 'weak': out[name] = lambda u, generator=None: weak_aug(u, flip, translate, generator)
+        elif kind == 'randaugment': out[name] = partial(strong_aug, flip=flip, translate=translate)
+        elif cvae is not None: out[name] = cvae_strong(cvae, kind, flip=flip, translate=translate, **opts)
+    return out
+
 # %% ../nbs/04_perturb.ipynb #eb1daea4
 def _box_size(text, fontsize=8):
     "Width and height in inches of a box around `text` (monospace-ish estimate)."
@@ -277,7 +340,7 @@ def samples_cmd(cvae:str=None, # CVAE checkpoint written by `semiperturb train-c
     return out
 
 # %% ../nbs/04_perturb.ipynb #b1c768b4
-def certify_cmd(run:str=None, # FixMatch run directory (with checkpoint.pt) written by `semiperturb train` (required)
+def certify_cmd(run:str=None, # a FixMatch run directory written by `semiperturb train`, or a classifier file (required)
                 cvae:str=None, # CVAE checkpoint written by `semiperturb train-cvae` on the same dataset (required)
                 sigma:float=0.84, # latent noise level of the smoothed classifier
                 n0:int=100, # Monte Carlo samples to select the top class
@@ -295,9 +358,9 @@ def certify_cmd(run:str=None, # FixMatch run directory (with checkpoint.pt) writ
     if run is None or cvae is None: raise SemiperturbError("pass --run RUN (a `semiperturb train` run) and --cvae CKPT (a `semiperturb train-cvae` checkpoint)")
     device = device or default_device()
     if out and Path(out).exists() and not overwrite: raise SemiperturbError(f"{out} already exists; choose another --out or pass --overwrite")
-    load_classifier = importlib.import_module('semiperturb.fixmatch').load_classifier  # imported here: fixmatch imports this module
-    model, cfg = load_classifier(run, device=device)
-    data = load_dataset(cfg.get('dataset', 'fashion-mnist'), data_dir or cfg.get('data_dir'), cfg.get('image_size'))
+    model, meta = load_classifier(run, device=device)
+    cfg = meta.get('config', {})
+    data = load_dataset(cfg.get('dataset', meta.get('dataset')), data_dir or cfg.get('data_dir'), cfg.get('image_size'))
     vae, _ = load_cvae(cvae, dataset=data, device=device)
     idx = torch.linspace(0, len(data.test_x) - 1, min(n_images, len(data.test_x))).long()
     x, y = to_float(data.test_x[idx].to(device)), data.test_y[idx]

@@ -6,6 +6,12 @@ the checkpoint. A finished setting is never run again; an interrupted one resume
 
     python tools/explore_cpu.py --list          # the settings and which are done
     python tools/explore_cpu.py NAME [NAME ...] # run these, one after the other, with all the machine's cores
+    python tools/explore_cpu.py --time NAME ... # time their training step and evaluation, side by side (a quiet machine!)
+
+Accuracy does not depend on what else the machine was doing (the CPU computation is deterministic), but the
+runs' wall-clock seconds do; `--time` measures each setting's seconds per step and per evaluation interleaved in
+one process on an otherwise idle machine and writes bench/results/cpu-explore-timing-DATE.json, from which the
+notebook turns steps into minutes.
 """
 import argparse, json, os, shlex, shutil, subprocess, sys
 from pathlib import Path
@@ -36,10 +42,44 @@ def run(name, exe=None):
     (d/'command.txt').write_text('semiperturb ' + ' '.join(shlex.quote(c) for c in cmd[1:]) + '\n')
     (d/'checkpoint.pt').unlink(missing_ok=True)
 
+def time_settings(names, steps=20, warmup=5, repeats=3, out=None):
+    "Seconds per training step (with callbacks) and per evaluation of each setting, timed interleaved; writes a record."
+    import datetime, statistics, time, torch
+    from semiperturb.cli import cli_parser
+    from semiperturb.data import load_dataset, environment
+    from semiperturb.fixmatch import Trainer, train_cmd, train_config, _given_args
+    parser, data = cli_parser(train_cmd), load_dataset('fashion-mnist', download=False)
+    trainers = {}
+    for n in names:
+        args = vars(parser.parse_args([*shlex.split(BASE), *shlex.split(SETTINGS[n][1])]))
+        cfg, _ = train_config(**_given_args(train_cmd, args))
+        t = trainers[n] = Trainer(cfg, data)
+        t('before_fit')
+        for _ in range(warmup): t._with_events(t.one_step, 'step')
+    step_s, eval_s = {n: [] for n in names}, {n: [] for n in names}
+    for _ in range(repeats):
+        for n, t in trainers.items():
+            t0 = time.perf_counter()
+            for _ in range(steps): t._with_events(t.one_step, 'step')
+            t1 = time.perf_counter(); t._do_eval(); t2 = time.perf_counter()
+            step_s[n].append((t1 - t0) / steps); eval_s[n].append(t2 - t1)
+    rows = {n: dict(setting=SETTINGS[n][1], step_seconds=statistics.median(step_s[n]), eval_seconds=statistics.median(eval_s[n]),
+                    all_step_seconds=step_s[n], all_eval_seconds=eval_s[n]) for n in names}
+    rec = dict(date=datetime.date.today().isoformat(), what='seconds per training step and per evaluation of cpu-explore settings',
+               command='python tools/explore_cpu.py --time ' + ' '.join(names), steps=steps, warmup=warmup, repeats=repeats,
+               environment=environment('cpu'), rows=rows)
+    out = Path(out or ROOT/'bench'/'results'/f"cpu-explore-timing-{rec['date']}.json")
+    if out.exists(): sys.exit(f'{out} exists; remove it or pass another name')
+    out.write_text(json.dumps(rec, indent=1) + '\n')
+    for n, r in rows.items(): print(f"{n:28s} {1/r['step_seconds']:6.2f} steps/s  eval {r['eval_seconds']:5.1f} s")
+    print(f'wrote {out}')
+
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('names', nargs='*'); p.add_argument('--list', action='store_true')
+    p.add_argument('--time', action='store_true', help='time the named settings instead of running them')
     a = p.parse_args()
+    if a.time: time_settings(a.names or list(SETTINGS)); sys.exit(0)
     if a.list or not a.names:
         for k, (what, opts) in SETTINGS.items(): print(f"{'done' if done(k) else '    '}  {k:28s} {what}")
         sys.exit(0)
