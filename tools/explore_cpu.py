@@ -18,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT/'results'/'cpu-explore'
-BASE = '--dataset fashion-mnist --batch-size 32 --eval-every 250 --quiet'
+BASE = '--dataset fashion-mnist --batch-size 32 --eval-every 250 --preset cpu --quiet'  # options given below override the preset
 # name -> (what it tries, options); every setting is one seed-0 run
 SETTINGS = {
     'cnn-mu3-4k-250':       ('small CNN, the old quick preset', '--labels 250 --arch cnn --mu 3 --steps 4000 --lr 0.1 --ema 0.99'),
@@ -27,6 +27,8 @@ SETTINGS = {
     'wrn10s2-mu7-1500-250': ('WRN-10-2, stride-2 stem, mu 7', '--labels 250 --arch wrn-10-2-s2 --channels-last --mu 7 --steps 1500 --lr 0.03 --ema 0.99'),
     'wrn16s2-mu3-1500-250': ('WRN-16-2, stride-2 stem', '--labels 250 --arch wrn-16-2-s2 --channels-last --mu 3 --steps 1500 --lr 0.03 --ema 0.99'),
     'wrn10-mu3-1000-250':   ('WRN-10-2 at full resolution', '--labels 250 --arch wrn-10-2 --mu 3 --steps 1000 --lr 0.03 --ema 0.99'),
+    'wrn10s2-mu3-3k-nojoint-250': ('WRN-10-2, stride-2 stem, pseudo-labels from a separate no-grad pass',
+                            '--labels 250 --arch wrn-10-2-s2 --channels-last --mu 3 --steps 3000 --lr 0.03 --ema 0.99 --no-joint-forward'),
 }
 
 def done(name): return (OUT/name/'summary.json').exists()
