@@ -12,10 +12,11 @@ import matplotlib.pyplot as plt
 from .data import SemiperturbError
 
 # %% auto #0
-__all__ = ['OPS', 'to_float', 'random_shift', 'weak_aug', 'magnitude', 'auto_contrast', 'equalize', 'solarize', 'posterize',
-           'brightness', 'color', 'contrast', 'sharpness', 'rotate', 'shear_x', 'shear_y', 'translate_x', 'translate_y',
-           'identity', 'get_op', 'reference_op', 'apply_ops', 'rand_augment', 'cutout', 'strong_aug', 'show_views',
-           'show_ops']
+__all__ = ['OPS', 'to_float', 'draw_shift', 'apply_shift', 'random_shift', 'draw_weak', 'apply_weak', 'weak_aug', 'magnitude',
+           'auto_contrast', 'equalize', 'solarize', 'posterize', 'brightness', 'color', 'contrast', 'sharpness',
+           'rotate', 'shear_x', 'shear_y', 'translate_x', 'translate_y', 'identity', 'get_op', 'reference_op',
+           'apply_ops', 'draw_rand_augment', 'apply_rand_augment', 'rand_augment', 'draw_cutout', 'apply_cutout',
+           'cutout', 'draw_strong', 'apply_strong', 'strong_aug', 'show_views', 'show_ops']
 
 # %% ../nbs/01_augment.ipynb #f633d649
 def to_float(x:torch.Tensor) -> torch.Tensor:
@@ -32,32 +33,50 @@ def _rand(n, generator, device): return torch.rand(n, generator=generator, devic
 def _randint(lo, hi, n, generator, device): return torch.randint(lo, hi, (n,), generator=generator, device=device)
 
 # %% ../nbs/01_augment.ipynb #539dd22d
-def random_shift(x:torch.Tensor, pad_h:int, pad_w:int, generator=None) -> torch.Tensor:
-    "Shift each image of `x` by its own random integer offset in [-pad, pad], reflect-padding the border."
+def draw_shift(x:torch.Tensor, pad_h:int, pad_w:int, generator=None):
+    "Crop offsets `(oy, ox)`, (N,) each, uniform in 0..2·pad: the random part of `random_shift`."
+    N = len(x)
+    return _randint(0, 2*pad_h + 1, N, generator, x.device), _randint(0, 2*pad_w + 1, N, generator, x.device)
+
+def apply_shift(x:torch.Tensor, oy:torch.Tensor, ox:torch.Tensor, pad_h:int, pad_w:int) -> torch.Tensor:
+    "Crop image `i` of the reflect-padded `x` at offset (`oy[i]`, `ox[i]`): a shift by (pad_h − oy[i], pad_w − ox[i])."
     N, C, H, W = x.shape
     xp = F.pad(x, (pad_w, pad_w, pad_h, pad_h), mode='reflect')        # (N, C, H+2ph, W+2pw)
-    oy = _randint(0, 2*pad_h + 1, N, generator, x.device)              # (N,) crop offsets
-    ox = _randint(0, 2*pad_w + 1, N, generator, x.device)
     rows = oy[:, None] + torch.arange(H, device=x.device)              # (N, H)
-    cols = ox[:, None] + torch.arange(W, device=x.device)               # (N, W)
+    cols = ox[:, None] + torch.arange(W, device=x.device)              # (N, W)
     n = torch.arange(N, device=x.device)[:, None, None]
     out = xp.permute(0, 2, 3, 1)[n, rows[:, :, None], cols[:, None, :]]  # (N, H, W, C)
     return out.permute(0, 3, 1, 2).contiguous()
 
+def random_shift(x:torch.Tensor, pad_h:int, pad_w:int, generator=None) -> torch.Tensor:
+    "Shift each image of `x` by its own random integer offset in [-pad, pad], reflect-padding the border."
+    return apply_shift(x, *draw_shift(x, pad_h, pad_w, generator), pad_h, pad_w)
+
 # %% ../nbs/01_augment.ipynb #d43de930
+def _pads(x, translate): return int(translate*x.shape[2] + 0.5), int(translate*x.shape[3] + 0.5)  # (pad_h, pad_w)
+
+def draw_weak(x:torch.Tensor, flip:bool=True, translate:float=0.125, generator:torch.Generator=None) -> dict:
+    "The random part of `weak_aug`: `flip` (N,) bool (None: no flips), crop offsets `oy`, `ox` (N,) (None: no shift)."
+    _check(x)
+    p = dict(flip=_rand(len(x), generator, x.device) < 0.5 if flip else None, oy=None, ox=None)
+    ph, pw = _pads(x, translate)
+    if ph or pw: p['oy'], p['ox'] = draw_shift(x, ph, pw, generator)
+    return p
+
+def apply_weak(x:torch.Tensor, flip=None, oy=None, ox=None, translate:float=0.125) -> torch.Tensor:
+    "`weak_aug` given its draw: mirror the images where `flip`, then crop at (`oy`, `ox`) of the padded images."
+    _check(x)
+    if flip is not None: x = torch.where(flip.view(-1, 1, 1, 1), x.flip(-1), x)
+    return x if oy is None else apply_shift(x, oy, ox, *_pads(x, translate))
+
+# %% ../nbs/01_augment.ipynb #2b1bf346
 def weak_aug(x:torch.Tensor, # (N, C, H, W) float images in [0, 1]
              flip:bool=True, # flip horizontally with probability 0.5
              translate:float=0.125, # largest shift, as a fraction of the side
              generator:torch.Generator=None, # random source on `x`'s device; None: torch's global one
             ) -> torch.Tensor:
     "FixMatch's weak view of a batch: random horizontal flip, then a random integer shift with reflect padding."
-    _check(x)
-    N, C, H, W = x.shape
-    if flip:
-        m = (_rand(N, generator, x.device) < 0.5).view(-1, 1, 1, 1)    # (N, 1, 1, 1)
-        x = torch.where(m, x.flip(-1), x)
-    ph, pw = int(translate*H + 0.5), int(translate*W + 0.5)
-    return random_shift(x, ph, pw, generator) if ph or pw else x
+    return apply_weak(x, **draw_weak(x, flip, translate, generator), translate=translate)
 
 # %% ../nbs/01_augment.ipynb #6ef0dd62
 def _degrees(level): return 3. * level.trunc()                        # int_parameter(m, 30), signed
@@ -112,59 +131,89 @@ def _gray(x):
     if x.shape[1] != 3: return x.mean(1, keepdim=True)
     return 0.2989 * x[:, :1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:]   # (N, 1, H, W)
 
-def brightness(x, level): return _blend(x, torch.zeros_like(x), _factor(level))
-def color(x, level): return _blend(x, _gray(x).expand_as(x), _factor(level))
-def contrast(x, level): return _blend(x, _gray(x).mean((1, 2, 3), keepdim=True).expand_as(x), _factor(level))
+def _dark(x): return torch.zeros_like(x)                                            # Brightness
+def _grayscale(x): return _gray(x).expand_as(x)                                     # Color
+def _mean_gray(x): return _gray(x).mean((1, 2, 3), keepdim=True).expand_as(x)       # Contrast
+
+def _smooth(x):                                                                     # Sharpness
+    r = x[..., :-2] + x[..., 1:-1] + x[..., 2:]                       # (N, C, H, W-2) sums of 3 in a row
+    box = r[..., :-2, :] + r[..., 1:-1, :] + r[..., 2:, :]            # (N, C, H-2, W-2) 3×3 sums
+    d = x.clone(); d[..., 1:-1, 1:-1] = (box + 4 * x[..., 1:-1, 1:-1]) / 13  # kernel 1 1 1 / 1 5 1 / 1 1 1 over 13
+    return d
+
+_DEGENERATE = dict(Brightness=_dark, Color=_grayscale, Contrast=_mean_gray, Sharpness=_smooth)
+
+# %% ../nbs/01_augment.ipynb #26f92460
+def brightness(x, level): return _blend(x, _dark(x), _factor(level))
+def color(x, level): return _blend(x, _grayscale(x), _factor(level))
+def contrast(x, level): return _blend(x, _mean_gray(x), _factor(level))
 
 def sharpness(x, level):
     "Blend with a 3×3-smoothed copy (PIL's `ImageEnhance.Sharpness`); factor > 1 sharpens."
-    N, C, H, W = x.shape
-    k = torch.ones(3, 3, device=x.device, dtype=x.dtype); k[1, 1] = 5
-    smooth = F.conv2d(x.reshape(N*C, 1, H, W), (k / 13)[None, None])  # (NC, 1, H-2, W-2)
-    d = x.clone(); d[..., 1:-1, 1:-1] = smooth.view(N, C, H-2, W-2)
-    return _blend(x, d, _factor(level))
+    return _blend(x, _smooth(x), _factor(level))
 
 # %% ../nbs/01_augment.ipynb #2743264b
 def _warp(x, A, b, fill=0.5):
     "Sample `x` at `A @ p + b` (pixels from the centre) for each output pixel `p`, nearest pixel, `fill` outside."
     N, C, H, W = x.shape
-    sx, sy = W / 2, H / 2                                             # pixels per normalised unit (Python floats: no host->device copy)
-    A = torch.stack([A[:, 0, 0], A[:, 0, 1] * sy / sx, A[:, 1, 0] * sx / sy, A[:, 1, 1]], 1).view(N, 2, 2)
-    theta = torch.cat([A, torch.stack([b[:, 0] / sx, b[:, 1] / sy], 1)[..., None]], 2)  # (N, 2, 3)
-    grid = F.affine_grid(theta, (N, C, H, W), align_corners=False)     # (N, H, W, 2)
-    xm = torch.cat([x, torch.ones_like(x[:, :1])], 1)                  # (N, C+1, H, W), last: inside mask
-    out = F.grid_sample(xm, grid, mode='nearest', padding_mode='zeros', align_corners=False)
-    return torch.where(out[:, -1:] > 0.5, out[:, :-1], fill)
-
-def _eye(level): return torch.eye(2, device=level.device).repeat(len(level), 1, 1)  # (N, 2, 2)
+    py = (torch.arange(H, device=x.device, dtype=A.dtype) + (0.5 - H / 2)).view(1, H, 1)  # output pixel centres,
+    px = (torch.arange(W, device=x.device, dtype=A.dtype) + (0.5 - W / 2)).view(1, 1, W)  # from the image centre
+    a = lambda i, j: A[:, i, j].view(N, 1, 1)
+    sx = (a(0, 0) * px + a(0, 1) * py + (b[:, 0].view(N, 1, 1) + (W / 2 - 0.5))).round()  # (N, H, W) source column
+    sy = (a(1, 0) * px + a(1, 1) * py + (b[:, 1].view(N, 1, 1) + (H / 2 - 0.5))).round()  # (N, H, W) source row
+    cx, cy = sx.clamp(0, W - 1), sy.clamp(0, H - 1)
+    inside = (cx == sx) & (cy == sy)                                  # (N, H, W) the source pixel is in the image
+    i = (cy * W + cx).long().view(N, 1, H*W).expand(N, C, H*W)
+    out = x.reshape(N, C, H*W).gather(2, i).view(N, C, H, W)
+    return torch.where(inside[:, None], out, fill)
 
 # %% ../nbs/01_augment.ipynb #0fd49d85
+def _mat(a, b, c, d): return torch.stack([torch.stack([a, b], 1), torch.stack([c, d], 1)], 1)  # (N, 2, 2): rows (a b), (c d)
+
+def _rotate_affine(level, H, W):
+    a = torch.deg2rad(_degrees(level).float())                        # (N,)
+    cos, sin, z = a.cos(), a.sin(), torch.zeros_like(a)
+    return _mat(cos, -sin, sin, cos), torch.stack([z, z], 1)
+
+def _shear_x_affine(level, H, W):                                     # origin at the top edge: offset k·H/2
+    k = _shear(level).float(); one, z = torch.ones_like(k), torch.zeros_like(k)
+    return _mat(one, k, z, one), torch.stack([k * H / 2, z], 1)
+
+def _shear_y_affine(level, H, W):                                     # origin at the left edge: offset k·W/2
+    k = _shear(level).float(); one, z = torch.ones_like(k), torch.zeros_like(k)
+    return _mat(one, z, k, one), torch.stack([z, k * W / 2], 1)
+
+def _translate_x_affine(level, H, W):
+    d = _shift_px(level).float(); one, z = torch.ones_like(d), torch.zeros_like(d)
+    return _mat(one, z, z, one), torch.stack([-d, z], 1)
+
+def _translate_y_affine(level, H, W):
+    d = _shift_px(level).float(); one, z = torch.ones_like(d), torch.zeros_like(d)
+    return _mat(one, z, z, one), torch.stack([z, -d], 1)
+
+_AFFINE = dict(Rotate=_rotate_affine, ShearX=_shear_x_affine, ShearY=_shear_y_affine,
+               TranslateX=_translate_x_affine, TranslateY=_translate_y_affine)
+
+# %% ../nbs/01_augment.ipynb #4ab08dce
 def rotate(x, level):
     "Rotate by the level's angle (counter-clockwise for positive levels) about the centre."
-    a = torch.deg2rad(_degrees(level).float())                        # (N,)
-    cos, sin = a.cos(), a.sin()
-    A = torch.stack([torch.stack([cos, -sin], 1), torch.stack([sin, cos], 1)], 1)  # (N, 2, 2)
-    return _warp(x, A, torch.zeros(len(x), 2, device=x.device))
+    return _warp(x, *_rotate_affine(level, *x.shape[2:]))
 
 def shear_x(x, level):
     "Shear horizontally: row y moves by `shear·y` pixels, rows measured from the top edge (as PIL)."
-    k = _shear(level).float(); A = _eye(level); A[:, 0, 1] = k
-    return _warp(x, A, torch.stack([k * x.shape[2] / 2, torch.zeros_like(k)], 1))
+    return _warp(x, *_shear_x_affine(level, *x.shape[2:]))
 
 def shear_y(x, level):
     "Shear vertically: column x moves by `shear·x` pixels, columns measured from the left edge (as PIL)."
-    k = _shear(level).float(); A = _eye(level); A[:, 1, 0] = k
-    return _warp(x, A, torch.stack([torch.zeros_like(k), k * x.shape[3] / 2], 1))
+    return _warp(x, *_shear_y_affine(level, *x.shape[2:]))
 
 def translate_x(x, level):
     "Move the content right by the level's number of pixels (left if negative)."
-    d = _shift_px(level).float()
-    return _warp(x, _eye(level), torch.stack([-d, torch.zeros_like(d)], 1))
+    return _warp(x, *_translate_x_affine(level, *x.shape[2:]))
 
 def translate_y(x, level):
     "Move the content down by the level's number of pixels (up if negative)."
-    d = _shift_px(level).float()
-    return _warp(x, _eye(level), torch.stack([torch.zeros_like(d), -d], 1))
+    return _warp(x, *_translate_y_affine(level, *x.shape[2:]))
 
 # %% ../nbs/01_augment.ipynb #45f82855
 def identity(x, level=None): return x
@@ -206,20 +255,59 @@ def reference_op(img:torch.Tensor, # (C, H, W) float image in [0, 1]
     return to_float(f)
 
 # %% ../nbs/01_augment.ipynb #9537d011
+def _names(ops):
+    names = list(ops or OPS)
+    for n in names: get_op(n)                                         # unknown names fail here
+    return names
+
+def _anyof(idx, ks): return torch.stack([idx == k for k in ks]).any(0).view(-1, 1, 1, 1)  # (N, 1, 1, 1)
+
 def apply_ops(x:torch.Tensor, # (N, C, H, W) float images in [0, 1]
               idx:torch.Tensor, # (N,) index into `names` of the op for each image; -1: leave the image alone
               level:torch.Tensor, # (N,) signed levels in [-10, 10]
               names=None, # op names; default all of `OPS` in order
              ) -> torch.Tensor:
-    "Apply op `names[idx[i]]` at `level[i]` to image `i`, one batched call per op kind."
-    fns = [get_op(n) for n in (names or list(OPS))]
-    out = x.clone()
-    for k, fn in enumerate(fns):
-        sel = (idx == k).nonzero().squeeze(1)                         # (n_k,) sync point
-        if len(sel): out[sel] = fn(x[sel], level[sel]).to(x.dtype)
+    "Apply op `names[idx[i]]` at `level[i]` to image `i`: each kind of op runs on the whole batch, `torch.where` picks."
+    names, (N, C, H, W) = _names(names), x.shape
+    out, drew = x, lambda k, *s: (idx == k).view(N, *s)              # images that drew op k, e.g. (N, 1, 1, 1)
+    if geo := [k for k, n in enumerate(names) if n in _AFFINE]:       # one warp, the identity for the other images
+        one, z = torch.ones(N, device=x.device), torch.zeros(N, device=x.device)
+        A, b = _mat(one, z, z, one), torch.stack([z, z], 1)           # (N, 2, 2), (N, 2)
+        for k in geo:
+            Ak, bk = _AFFINE[names[k]](level, H, W)
+            A, b = torch.where(drew(k, 1, 1), Ak, A), torch.where(drew(k, 1), bk, b)
+        out = _warp(x, A, b)                                          # the identity warp copies an image exactly
+    if blend := [k for k, n in enumerate(names) if n in _DEGENERATE]:  # one blend with per-image degenerate images
+        d = _DEGENERATE[names[blend[0]]](x)
+        for k in blend[1:]: d = torch.where(drew(k, 1, 1, 1), _DEGENERATE[names[k]](x), d)
+        out = torch.where(_anyof(idx, blend), _blend(x, d, _factor(level)).to(x.dtype), out)
+    for k, n in enumerate(names):                                     # the rest, each on the whole batch
+        if n not in _AFFINE and n not in _DEGENERATE and OPS[n] is not identity:
+            out = torch.where(drew(k, 1, 1, 1), OPS[n](x, level).to(x.dtype), out)
     return out
 
 # %% ../nbs/01_augment.ipynb #572a849a
+def draw_rand_augment(x:torch.Tensor, n_ops:int=2, prob:float=0.5, generator:torch.Generator=None, ops=None,
+                      max_level:int=9) -> dict:
+    "The random part of `rand_augment`: the op `idx` of each layer and image (-1: off) and its signed `level`, (n_ops, N)."
+    _check(x)
+    n, N, dev = len(_names(ops)), len(x), x.device                   # unknown names fail before drawing anything
+    idx, level = torch.full((n_ops, N), -1, device=dev), torch.zeros(n_ops, N, device=dev)
+    for l in range(n_ops):
+        k = _randint(0, n, N, generator, dev)                         # (N,) which op
+        m = _randint(1, max_level + 1, N, generator, dev).float()     # (N,) level 1..max_level
+        sign = _randint(0, 2, N, generator, dev) * 2 - 1              # (N,) +-1
+        on = _rand(N, generator, dev) < prob                          # (N,) apply it?
+        idx[l], level[l] = torch.where(on, k, -1), m * sign
+    return dict(idx=idx, level=level)
+
+def apply_rand_augment(x:torch.Tensor, idx:torch.Tensor, level:torch.Tensor, ops=None) -> torch.Tensor:
+    "`rand_augment` given its draw: the layers `idx`, `level` (n_ops, N) applied in turn by `apply_ops`."
+    _check(x)
+    for i, l in zip(idx, level): x = apply_ops(x, i, l, ops)
+    return x
+
+# %% ../nbs/01_augment.ipynb #8b002c1c
 def rand_augment(x:torch.Tensor, # (N, C, H, W) float images in [0, 1]
                  n_ops:int=2, # ops applied in sequence to each image
                  prob:float=0.5, # probability that each drawn op is applied
@@ -228,35 +316,48 @@ def rand_augment(x:torch.Tensor, # (N, C, H, W) float images in [0, 1]
                  max_level:int=9, # levels are drawn uniformly from 1..max_level (the reference: 1..9)
                 ) -> torch.Tensor:
     "FixMatch's RandAugment: per image, `n_ops` random ops, each at a random level 1..`max_level` with probability `prob`."
-    _check(x)
-    names = list(ops or OPS)
-    for n in names: get_op(n)                                         # fail before drawing anything
-    N, dev = len(x), x.device
-    for _ in range(n_ops):
-        idx = _randint(0, len(names), N, generator, dev)              # (N,) which op
-        level = _randint(1, max_level + 1, N, generator, dev).float() # (N,) level 1..max_level
-        sign = _randint(0, 2, N, generator, dev) * 2 - 1              # (N,) +-1
-        on = _rand(N, generator, dev) < prob                          # (N,) apply it?
-        x = apply_ops(x, torch.where(on, idx, -1), level * sign, names)
-    return x
+    return apply_rand_augment(x, **draw_rand_augment(x, n_ops, prob, generator, ops, max_level), ops=ops)
 
 # %% ../nbs/01_augment.ipynb #4d57f06a
+def draw_cutout(x:torch.Tensor, generator:torch.Generator=None) -> dict:
+    "The random part of `cutout`: the squares' centres `cy`, `cx` (N,), uniform over all pixels."
+    _check(x)
+    N, C, H, W = x.shape
+    return dict(cy=_randint(0, H, N, generator, x.device), cx=_randint(0, W, N, generator, x.device))
+
+def apply_cutout(x:torch.Tensor, cy:torch.Tensor, cx:torch.Tensor, size:int=16, fill:float=0.5) -> torch.Tensor:
+    "`cutout` given its draw: fill the `size`×`size` square centred at (`cy[i]`, `cx[i]`) of image `i` with `fill`."
+    _check(x)
+    N, C, H, W = x.shape
+    h = size // 2                                                     # half side
+    cy, cx = cy.view(N, 1, 1), cx.view(N, 1, 1)
+    ys, xs = torch.arange(H, device=x.device).view(1, H, 1), torch.arange(W, device=x.device).view(1, 1, W)
+    m = (ys >= cy - h) & (ys < cy + h) & (xs >= cx - h) & (xs < cx + h)  # (N, H, W)
+    return x.masked_fill(m[:, None], fill)
+
+# %% ../nbs/01_augment.ipynb #4157231a
 def cutout(x:torch.Tensor, # (N, C, H, W) float images in [0, 1]
            size:int=16, # side of the square in pixels (the reference: 16, for every dataset); 0 leaves `x` alone
            generator:torch.Generator=None, # random source on `x`'s device; None: torch's global one
            fill:float=0.5, # value written into the square
           ) -> torch.Tensor:
     "Fill a `size`×`size` square centred at a uniformly random pixel of each image with `fill` (clipped at the border)."
-    _check(x)
-    N, C, H, W = x.shape
-    h = size // 2                                                     # half side
-    cy = _randint(0, H, N, generator, x.device).view(N, 1, 1)        # (N, 1, 1)
-    cx = _randint(0, W, N, generator, x.device).view(N, 1, 1)
-    ys, xs = torch.arange(H, device=x.device).view(1, H, 1), torch.arange(W, device=x.device).view(1, 1, W)
-    m = (ys >= cy - h) & (ys < cy + h) & (xs >= cx - h) & (xs < cx + h)  # (N, H, W)
-    return x.masked_fill(m[:, None], fill)
+    return apply_cutout(x, **draw_cutout(x, generator), size=size, fill=fill)
 
 # %% ../nbs/01_augment.ipynb #3d93416e
+def draw_strong(x:torch.Tensor, generator:torch.Generator=None, flip:bool=True, translate:float=0.125,
+                n_ops:int=2) -> dict:
+    "The random part of `strong_aug`: `draw_weak`'s, `draw_rand_augment`'s and `draw_cutout`'s tensors, drawn in that order."
+    return {**draw_weak(x, flip, translate, generator), **draw_rand_augment(x, n_ops, generator=generator),
+            **draw_cutout(x, generator)}
+
+def apply_strong(x:torch.Tensor, flip, oy, ox, idx, level, cy, cx, translate:float=0.125,
+                 cutout_size:int=16) -> torch.Tensor:
+    "`strong_aug` given its draw: flip and shift, RandAugment's layers, Cutout. Shape-static: it compiles."
+    xs = apply_weak(x, flip, oy, ox, translate)
+    return apply_cutout(apply_rand_augment(xs, idx, level), cy, cx, cutout_size)
+
+# %% ../nbs/01_augment.ipynb #bce9e265
 def strong_aug(x:torch.Tensor, # (N, C, H, W) float images in [0, 1]: the images themselves, not their weak views
                generator:torch.Generator=None, # random source on `x`'s device; None: torch's global one
                flip:bool=True, # random horizontal flips (an independent draw from the weak view's)
@@ -265,8 +366,8 @@ def strong_aug(x:torch.Tensor, # (N, C, H, W) float images in [0, 1]: the images
                cutout_size:int=16, # side of the Cutout square in pixels (0: none)
               ) -> torch.Tensor:
     "FixMatch's strong view: its own flip and shift, `rand_augment` (2 ops, p=0.5, levels 1..9), then a 16-px `cutout`."
-    xs = weak_aug(x, flip, translate, generator)
-    return cutout(rand_augment(xs, n_ops, generator=generator), cutout_size, generator)
+    p = draw_strong(x, generator, flip, translate, n_ops)
+    return apply_strong(x, **p, translate=translate, cutout_size=cutout_size)
 
 # %% ../nbs/01_augment.ipynb #39170295
 def show_views(x:torch.Tensor, # (N, C, H, W) float images in [0, 1]

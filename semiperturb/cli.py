@@ -53,6 +53,7 @@ COMMANDS = {
     'certify':    ('semiperturb.perturb', 'certify_cmd'),
     'study':      ('semiperturb.experiments', 'study_cmd'),
     'bench':      ('semiperturb.bench', 'bench_cmd'),
+    'pretrain':   ('semiperturb.pretrain', 'pretrain_cmd'),
 }
 
 def _command(name):

@@ -69,7 +69,7 @@ def environment(device='cpu') -> dict:
     import platform, semiperturb
     dev = torch.device(device)
     return dict(device=str(dev), gpu=torch.cuda.get_device_name(dev) if dev.type == 'cuda' else None, cpu=cpu_name(),
-                cores=os.cpu_count(), threads=torch.get_num_threads(), torch=torch.__version__, python=platform.python_version(),
+                cores=os.cpu_count(), threads=torch.get_num_threads(), torch=str(torch.__version__), python=platform.python_version(),
                 semiperturb=semiperturb.__version__, git=GIT_HASH)
 
 # %% ../nbs/00_data.ipynb #fc270449

@@ -4,20 +4,22 @@
 
 # %% ../nbs/06_experiments.ipynb #c3c9788e
 from __future__ import annotations
-import json, os, platform, statistics, subprocess, sys
+import json, math, os, platform, statistics, subprocess, sys
+from scipy.stats import t as student_t
 from dataclasses import asdict
 from pathlib import Path
 import torch
 import matplotlib.pyplot as plt
 import seaborn as sns
 import semiperturb
-from .data import SemiperturbError, load_dataset, environment
+from .data import SemiperturbError, load_dataset, environment, GIT_HASH
 from .fixmatch import FixMatchConfig, PRESETS, config_from_dict, fit, summarize, get_device
 from .cvae import cvae_config, train_cvae, save_cvae
 
 # %% auto #0
-__all__ = ['VARIANTS', 'ROWS', 'STUDY_PRESETS', 'PACKAGED_CVAE', 'run_id', 'run_study', 'load_records', 'study_table',
-           'show_accuracy', 'show_training', 'study_cvae', 'study_cmd', 'seed_table']
+__all__ = ['VARIANTS', 'ROWS', 'STUDY_PRESETS', 'PACKAGED_CVAE', 'run_id', 'check_provenance', 'run_study', 'load_records',
+           'paired_differences', 'study_table', 'show_accuracy', 'show_training', 'study_cvae', 'study_cmd',
+           'seed_table']
 
 # %% ../nbs/06_experiments.ipynb #4bb1d74d
 VARIANTS = {  # id -> (column title, FixMatchConfig overrides)
@@ -35,6 +37,14 @@ def run_id(dataset:str, labels:int, variant:str, seed:int) -> str:
     "The file name (without `.json`) of a study record, e.g. `fashion-mnist_40_fixmatch_seed0`."
     return f"{Path(dataset).name}_{labels}_{variant}_seed{seed}"
 
+# %% ../nbs/06_experiments.ipynb #d6c456d9
+def check_provenance(allow_dirty:bool=False, git=None):
+    "Refuse to write records from a git checkout with uncommitted changes (hash ending in `-dirty`) unless `allow_dirty`."
+    git = GIT_HASH if git is None else git
+    if git and git.endswith('-dirty') and not allow_dirty:  # outside git (an installed package) the version names the code
+        raise SemiperturbError(f"the code has uncommitted changes (git {git}): commit them, so that the records name the "
+                               "code that made them, or pass --allow-dirty (the records and the table then say so)")
+
 # %% ../nbs/06_experiments.ipynb #fcc8e863
 def run_study(base:dict, # FixMatchConfig values shared by every run (dataset, steps, arch, cvae, ...)
               variants=tuple(VARIANTS), # variant ids (keys of `VARIANTS`)
@@ -45,8 +55,10 @@ def run_study(base:dict, # FixMatchConfig values shared by every run (dataset, s
               data=None, # the dataset, if already loaded
               command:str=None, # the command line that ran the study, stored in each record
               quiet:bool=True, # no progress bars
-              log=print) -> list: # where to report progress
+              log=print, # where to report progress
+              allow_dirty:bool=False) -> list: # write records although the code has uncommitted changes (the records say so)
     "Run every missing (labels, variant, seed) of a study and write one record per run into `results`; returns all records."
+    check_provenance(allow_dirty)
     results = Path(results); results.mkdir(parents=True, exist_ok=True)
     base = asdict(config_from_dict({**asdict(FixMatchConfig()), **base}))
     if unknown := [v for v in variants if v not in VARIANTS]: raise SemiperturbError(f"unknown variants {unknown}: use {', '.join(VARIANTS)}")
@@ -61,7 +73,8 @@ def run_study(base:dict, # FixMatchConfig values shared by every run (dataset, s
                 rdir = Path(runs)/rid if runs else None
                 t = fit(cfg, rdir, data=data, resume=bool(rdir and (rdir/'checkpoint.pt').exists()), quiet=quiet)
                 rec = dict(id=rid, variant=v, title=VARIANTS[v][0], labels=n, seed=seed, config=asdict(cfg),
-                           summary=summarize(t.log, t.device), log=t.log, environment=environment(t.device), command=command)
+                           summary=summarize(t.log, t.device), log=t.log, environment=environment(t.device), command=command,
+                           allow_dirty=allow_dirty)
                 p.write_text(json.dumps(rec, indent=1) + '\n'); out.append(rec)
                 log(f"{rid}: accuracy {100*rec['summary']['accuracy']:.2f}% in {rec['summary']['seconds']:.0f} s")
     return out
@@ -81,17 +94,35 @@ def _mean_std(xs, scale):
     return f"{statistics.mean(xs):.{d}f} ± {statistics.stdev(xs):.{d}f}" if len(xs) > 1 else f"{xs[0]:.{d}f}"
 
 # %% ../nbs/06_experiments.ipynb #17b0b640
-def study_table(records:list, labels:int) -> str:
-    "A markdown table of `records` with `labels` labels: a column per variant, mean ± std over seeds per metric."
+def paired_differences(records:list, labels:int, key:str='accuracy', ref:str='fixmatch', level:float=0.95) -> dict:
+    "Per variant, the per-seed differences of `key` (in points) to variant `ref` on the same seeds, their mean and t-interval."
+    by = {(r['variant'], r['seed']): r['summary'][key] for r in records if r['labels'] == labels}
+    out = {}
+    for v in VARIANTS:
+        seeds = sorted(s for (w, s) in by if w == v and (ref, s) in by)
+        if v == ref or not seeds: continue
+        d = [100 * (by[v, s] - by[ref, s]) for s in seeds]
+        m, n = statistics.mean(d), len(d)
+        h = student_t.ppf(0.5 + level / 2, n - 1) * statistics.stdev(d) / math.sqrt(n) if n > 1 else math.inf
+        out[v] = dict(mean=m, lo=m - h, hi=m + h, n=n, seeds=seeds, diffs=d)
+    return out
+
+def _pm(x): return f"{x:+.2f}".replace('-', '−')
+
+def study_table(records:list, labels:int, ref:str='fixmatch') -> str:
+    "A markdown table of `records` with `labels` labels: a column per variant, mean ± std over seeds per metric, and the paired difference to `ref`."
     recs = [r for r in records if r['labels'] == labels]
     cols = [v for v in VARIANTS if any(r['variant'] == v for r in recs)]
     if not cols: return f"(no runs with {labels} labels)"
     by = {v: [r['summary'] for r in recs if r['variant'] == v] for v in cols}
-    seeds = {v: len(by[v]) for v in cols}
-    head = '| | ' + ' | '.join(VARIANTS[v][0] for v in cols) + ' |\n|---|' + '---:|' * len(cols) + '\n'
+    dirty = {v: any(r.get('allow_dirty') or str(r.get('environment', {}).get('git', '')).endswith('-dirty') for r in recs if r['variant'] == v) for v in cols}
+    head = '| | ' + ' | '.join(VARIANTS[v][0] + (' (uncommitted code)' if dirty[v] else '') for v in cols) + ' |\n|---|' + '---:|' * len(cols) + '\n'
     body = ''.join(f"| {title} | " + ' | '.join(_mean_std([s[k] for s in by[v]], scale) for v in cols) + ' |\n'
                    for k, (title, scale) in ROWS.items())
-    return head + body + '| Seeds | ' + ' | '.join(str(seeds[v]) for v in cols) + ' |\n'
+    diff = paired_differences(records, labels, ref=ref)
+    cell = lambda v: '–' if v not in diff else f"{_pm(diff[v]['mean'])} [{_pm(diff[v]['lo'])}, {_pm(diff[v]['hi'])}]"
+    body += f"| Δ accuracy vs {VARIANTS[ref][0]} (points, 95% CI, paired) | " + ' | '.join(cell(v) for v in cols) + ' |\n'
+    return head + body + '| Seeds | ' + ' | '.join(str(len(by[v])) for v in cols) + ' |\n'
 
 # %% ../nbs/06_experiments.ipynb #776ea42a
 def _frame(records):
@@ -165,7 +196,8 @@ def study_cmd(preset:str='auto', # quick (CPU, minutes), cpu (the recorded CPU s
               steps:int=None, # training steps of every run (default: the preset's)
               cvae:str=None, # CVAE checkpoint for the cvae-* variants (default: packaged or trained first)
               data_dir:str=None, # where the data lives
-              device:str='auto'): # auto, cpu or cuda
+              device:str='auto', # auto, cpu or cuda
+              allow_dirty:bool=False): # write records although the code has uncommitted changes (marked in records and table)
     "Run (or resume) the study of generated strong views and print its table."
     dev = get_device(device)
     if preset == 'auto': preset = 'full' if dev.type == 'cuda' else 'quick'
@@ -177,7 +209,7 @@ def study_cmd(preset:str='auto', # quick (CPU, minutes), cpu (the recorded CPU s
     if any(v.startswith('cvae') for v in variants):
         base['cvae'] = study_cvae(out, data.name, p['cvae'], cvae, dev, data)
     cmd = 'semiperturb study ' + ' '.join(sys.argv[2:]) if Path(sys.argv[0]).name == 'semiperturb' else None
-    recs = run_study(base, variants, labels, seeds, Path(out)/'results', Path(out)/'runs', data, command=cmd)
+    recs = run_study(base, variants, labels, seeds, Path(out)/'results', Path(out)/'runs', data, command=cmd, allow_dirty=allow_dirty)
     table = '\n\n'.join(f"**{data.name}, {n} labels** ({base['arch']}, {base.get('steps')} steps)\n\n" + study_table(recs, n) for n in labels)
     (Path(out)/'results'/'table.md').write_text(table + '\n')
     print(table)

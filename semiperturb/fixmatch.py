@@ -16,6 +16,7 @@ from functools import partial
 from .augment import to_float, weak_aug, strong_aug, cutout
 from .cvae import load_cvae
 from .perturb import cvae_strong
+from .pretrain import load_encoder
 from .models import make_model, load_checkpoint, load_classifier
 
 # %% auto #0
@@ -23,7 +24,7 @@ __all__ = ['STRONG_SOURCES', 'CVAE_SOURCES', 'RUNTIME_KEYS', 'PRESETS', 'fixmatc
            'param_groups', 'cosine_lr', 'EMA', 'get_strong', 'make_strong', 'get_device', 'on_device', 'autocast',
            'safe_compile', 'evaluate', 'CancelFitException', 'Callback', 'Trainer', 'EMACallback', 'Recorder',
            'summarize', 'ProgressCallback', 'show_curves', 'RunDir', 'fit', 'resolve_preset', 'run_name', 'train_cmd',
-           'train_config', 'show_runs']
+           'train_config', 'show_runs', 'load_run', 'run_minutes', 'runs_table', 'show_accuracy_vs_time']
 
 # %% ../nbs/05_fixmatch.ipynb #464def7b
 def fixmatch_loss(logits_x:torch.Tensor, # (B, K) logits of the weakly augmented labeled batch
@@ -59,6 +60,7 @@ class FixMatchConfig:
     mix_p: float = 0.5              # 'cvae-mix': probability that an image's strong view is generated, else RandAugment
     # model
     arch: str = 'wrn-28-2'          # a network of `semiperturb.models.ARCHS`: 'wrn-28-2', 'cnn', 'wrn-10-2-s2', ...
+    init: str|None = None           # an encoder.pt of `semiperturb pretrain` (04a_pretrain): start from its weights
     # optimisation
     steps: int = 2**20              # training steps K (one labeled + one unlabeled batch each)
     batch_size: int = 64            # labeled batch size B (images per step)
@@ -221,6 +223,7 @@ class Trainer:
         with torch.random.fork_rng(devices=[]):  # initialise from the seed without touching the global RNG
             torch.manual_seed(cfg.seed)
             self.model = make_model(cfg.arch, data.shape[0], data.num_classes, data.mean, data.std)
+        self.init_meta = load_encoder(cfg.init, self.model, arch=cfg.arch, dataset=data) if cfg.init else None  # pre-trained weights
         self.model.to(self.device, memory_format=self.mf)
         self.ema = EMA(self.model, cfg.ema)
         self.opt = torch.optim.SGD(param_groups(self.model, cfg.wd), lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov,
@@ -491,6 +494,7 @@ def run_name(cfg:FixMatchConfig) -> str:
 def train_cmd(dataset:str='fashion-mnist', # a name (fashion-mnist, cifar10, cifar100, svhn, stl10) or a folder with labeled/ unlabeled/ test/
               labels:int=None, # number of labeled examples, a multiple of the number of classes (default: 250; a folder dataset: all of ROOT/labeled/)
               arch:str=None, # wrn-28-2, wrn-28-8, cnn, wrn-10-2, wrn-10-2-s2, wrn-16-2-s2, wrn-10-4-s2 (default: the preset's, else wrn-28-2)
+              init:str=None, # start from a pre-trained encoder: the encoder.pt written by `semiperturb pretrain`
               steps:int=None, # training steps (default: the preset's, else 2**20 as in the paper)
               seed:int=0, # seed of the split, the initialisation and all sampling
               out:str=None, # run directory (default: runs/DATASET_LABELS_ARCH_STRONG_seedSEED)
@@ -553,3 +557,34 @@ def show_runs(runs:dict, figsize=(6, 3.5)):
     ax.set_xlabel('step'); ax.set_ylabel('EMA test accuracy (%)'); ax.grid(alpha=.3); ax.legend()
     fig.tight_layout()
     return fig
+
+# %% ../nbs/05_fixmatch.ipynb #2f7d185f
+def load_run(run_dir) -> dict:
+    "A finished run directory as a dict: `name`, `config`, `summary` and `log` (one dict per evaluation)."
+    d = Path(run_dir)
+    return dict(name=d.name, config=json.loads((d/'config.json').read_text()), summary=json.loads((d/'summary.json').read_text()),
+                log=[json.loads(l) for l in (d/'metrics.jsonl').read_text().splitlines()])
+
+def run_minutes(run:dict, timing:dict=None, step:int=None) -> float:
+    "Minutes `run` took to reach `step` (default: its end): from a timing row (seconds per step and per evaluation) if given, else its own clock."
+    step = step or run['log'][-1]['step']
+    if timing is None: return next(m['seconds'] for m in run['log'] if m['step'] >= step) / 60
+    evals = sum(m['step'] <= step for m in run['log'])
+    return (step * timing['step_seconds'] + evals * timing['eval_seconds']) / 60
+
+def runs_table(runs:list, timings:dict=None, cols=('arch', 'mu', 'steps', 'lr', 'ema', 'joint_forward', 'lambda_u')) -> str:
+    "A markdown table of `runs` (from `load_run`): settings, final/best accuracy and minutes (from `timings[name]` when given)."
+    head = '| run | ' + ' | '.join(cols) + ' | accuracy (%) | best (%) | minutes |\n|---|' + '---|' * len(cols) + '---:|---:|---:|\n'
+    rows = [f"| {r['name']} | " + ' | '.join(str(r['config'].get(c)) for c in cols) +
+            f" | {100*r['summary']['accuracy']:.2f} | {100*r['summary']['best_accuracy']:.2f} | "
+            f"{run_minutes(r, (timings or {}).get(r['name'])):.1f} |" for r in runs]
+    return head + '\n'.join(rows) + '\n'
+
+def show_accuracy_vs_time(runs:list, timings:dict=None, ax=None, **kw):
+    "EMA test accuracy against minutes of training for each of `runs` (minutes from `timings` when given)."
+    if ax is None: fig, ax = plt.subplots(figsize=kw.pop('figsize', (6, 3.5)))
+    for r in runs:
+        ax.plot([run_minutes(r, (timings or {}).get(r['name']), m['step']) for m in r['log']], [100 * m['accuracy'] for m in r['log']],
+                marker='.', label=r['name'], **kw)
+    ax.set_xlabel('minutes of training (2 CPU cores)'); ax.set_ylabel('EMA test accuracy (%)'); ax.grid(alpha=.3); ax.legend(fontsize=7)
+    return ax.figure

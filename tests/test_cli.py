@@ -93,7 +93,7 @@ def test_samples_and_certify(pets, pipeline, tmp_path):
 
 def test_study_resumes(pets, tmp_path):
     args = ('study', '--dataset', pets, '--labels', '4', '--seeds', '0', '--variants', 'supervised', 'fixmatch', '--steps', '2',
-            '--device', 'cpu', '--out', tmp_path/'study')
+            '--device', 'cpu', '--allow-dirty', '--out', tmp_path/'study')
     r = sp(*args)
     assert r.returncode == 0, r.stderr
     assert '| Accuracy (%) |' in r.stdout and sorted(p.name for p in (tmp_path/'study'/'results').glob('*.json')) == \

@@ -27,6 +27,11 @@ SETTINGS = {
     'wrn10s2-mu7-1500-250': ('WRN-10-2, stride-2 stem, mu 7', '--labels 250 --arch wrn-10-2-s2 --channels-last --mu 7 --steps 1500 --lr 0.03 --ema 0.99'),
     'wrn16s2-mu3-1500-250': ('WRN-16-2, stride-2 stem', '--labels 250 --arch wrn-16-2-s2 --channels-last --mu 3 --steps 1500 --lr 0.03 --ema 0.99'),
     'wrn10-mu3-1000-250':   ('WRN-10-2 at full resolution', '--labels 250 --arch wrn-10-2 --mu 3 --steps 1000 --lr 0.03 --ema 0.99'),
+    'wrn10s2-mu3-3k-40':    ('WRN-10-2, stride-2 stem, 40 labels', '--labels 40 --arch wrn-10-2-s2 --channels-last --mu 3 --steps 3000 --lr 0.03 --ema 0.99'),
+    'sup-wrn10s2-3k-250':   ('supervised only, WRN-10-2, stride-2 stem', '--labels 250 --lambda-u 0 --arch wrn-10-2-s2 --channels-last --steps 3000 --lr 0.03 --ema 0.99'),
+    'sup-wrn10s2-3k-40':    ('supervised only, WRN-10-2, stride-2 stem, 40 labels', '--labels 40 --lambda-u 0 --arch wrn-10-2-s2 --channels-last --steps 3000 --lr 0.03 --ema 0.99'),
+    'cnn-mu3-4k-40':        ('small CNN, the old quick preset, 40 labels', '--labels 40 --arch cnn --mu 3 --steps 4000 --lr 0.1 --ema 0.99'),
+    'sup-cnn-4k-250':       ('supervised only, small CNN', '--labels 250 --lambda-u 0 --arch cnn --steps 4000 --lr 0.1 --ema 0.99'),
     'wrn10s2-mu3-3k-nojoint-250': ('WRN-10-2, stride-2 stem, pseudo-labels from a separate no-grad pass',
                             '--labels 250 --arch wrn-10-2-s2 --channels-last --mu 3 --steps 3000 --lr 0.03 --ema 0.99 --no-joint-forward'),
 }
