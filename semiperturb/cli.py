@@ -51,6 +51,7 @@ COMMANDS = {
     'train-cvae': ('semiperturb.cvae', 'train_cvae_cmd'),
     'samples':    ('semiperturb.perturb', 'samples_cmd'),
     'certify':    ('semiperturb.perturb', 'certify_cmd'),
+    'diagnose':   ('semiperturb.perturb', 'diagnose_cmd'),
     'study':      ('semiperturb.experiments', 'study_cmd'),
     'bench':      ('semiperturb.bench', 'bench_cmd'),
     'pretrain':   ('semiperturb.pretrain', 'pretrain_cmd'),

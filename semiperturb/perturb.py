@@ -12,9 +12,9 @@ import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib.pyplot as plt
 from matplotlib.patches import FancyBboxPatch
 from scipy.stats import beta as beta_dist, binomtest, chi2, norm
-from .data import SemiperturbError, load_dataset
+from .data import SemiperturbError, load_dataset, environment
 from .augment import to_float, weak_aug, strong_aug, cutout
-from .cvae import CVAE, cvae_loss, default_device, fixmatch_pair, load_cvae, make_cvae, cvae_config
+from .cvae import CVAE, CVAEConfig, cvae_loss, default_device, fixmatch_pair, pair_fn, load_cvae, make_cvae, cvae_config
 from .models import load_classifier
 
 # %% auto #0
@@ -22,7 +22,8 @@ __all__ = ['ABSTAIN', 'VIEW_SOURCES', 'evaluating', 'decode_offsets', 'sample_vi
            'project_ball', 'truncated_normal', 'truncated_views', 'latent_offsets', 'radius_stats', 'heldout_pairs',
            'cvae_quality', 'smooth_counts', 'lower_confidence_bound', 'certified_radius', 'certify', 'smooth_predict',
            'certified_accuracy', 'show_radius_hist', 'show_image_grid', 'show_sigma_sweep', 'view_diagnostics',
-           'view_sources', 'show_framework', 'show_generator', 'samples_cmd', 'certify_cmd']
+           'view_sources', 'diagnose', 'diagnostics_table', 'diagnose_cmd', 'show_framework', 'show_generator',
+           'samples_cmd', 'certify_cmd']
 
 # %% ../nbs/04_perturb.ipynb #91ea4d6c
 @contextmanager
@@ -250,6 +251,57 @@ def view_sources(cvae=None, flip:bool=True, translate:float=0.125) -> dict:
         elif kind == 'randaugment': out[name] = partial(strong_aug, flip=flip, translate=translate)
         elif cvae is not None: out[name] = cvae_strong(cvae, kind, flip=flip, translate=translate, **opts)
     return out
+
+# %% ../nbs/04_perturb.ipynb #6d295608
+def diagnose(cvae_path, # a CVAE checkpoint (`semiperturb train-cvae`)
+             classifier_path, # the reference classifier (a classifier file or a run directory)
+             n:int=2000, # test images (and held-out pairs)
+             seed:int=0, # seed of the images' views and the pairs
+             device=None) -> dict: # where to compute (default: CUDA if available)
+    "The view diagnostics of every source of `VIEW_SOURCES` for the CVAE at `cvae_path`, and the CVAE's quality: a record."
+    device = torch.device(device or default_device())
+    clf, cmeta = load_classifier(classifier_path, device)
+    data = load_dataset(cmeta['dataset'])
+    cvae, meta = load_cvae(cvae_path, dataset=data, device=device)
+    x, y = data.test_x[:n], data.test_y[:n]
+    rows = {name: view_diagnostics(f, clf, x, y, seed) for name, f in view_sources(cvae, meta['config'].get('flip', True)).items()}
+    cfg = CVAEConfig(**meta['config'])
+    xh, xth = heldout_pairs(data, n, seed, device, pair_fn(cfg))
+    norms = latent_offsets(cvae, xh, xth)
+    stats = radius_stats(norms)
+    quality = cvae_quality(cvae, xh, xth, eps=stats['p99_9'], generator=torch.Generator(device=device).manual_seed(seed))
+    return dict(cvae=str(cvae_path), classifier=str(classifier_path), n=n, seed=seed, views=rows, cvae_quality=quality,
+                radius={k: float(v) for k, v in stats.items()}, cvae_config=meta['config'],
+                classifier_accuracy=view_diagnostics(lambda u, g: u, clf, x, y)['label_preservation'], environment=environment(device))
+
+def diagnostics_table(rec:dict) -> str:
+    "The markdown table of a `diagnose` record: one row per view source."
+    head = ('| strong-view source | label preservation (%) | diversity (ℓ2) | distance from the image (ℓ2) |\n'
+            '|---|---:|---:|---:|\n')
+    rows = [f"| {k} | {v['label_preservation']:.1f} | {v['diversity']:.2f} | {v['distance']:.2f} |" for k, v in rec['views'].items()]
+    return head + '\n'.join(rows) + f"\n\n(reference classifier on the images themselves: {rec['classifier_accuracy']:.1f}%; {rec['n']} test images)\n"
+
+# %% ../nbs/04_perturb.ipynb #8d8ae0ad
+def diagnose_cmd(cvae:str=None, # CVAE checkpoint written by `semiperturb train-cvae` (required)
+                 classifier:str=None, # reference classifier file (e.g. models/classifier-fashion-mnist.pt) or run directory (required)
+                 n:int=2000, # test images (and held-out pairs) to measure on
+                 seed:int=0, # seed of the views and the pairs
+                 device:str=None, # 'cuda' or 'cpu' (default: cuda if available)
+                 out:str=None, # JSON file for the record (default: print only)
+                 overwrite:bool=False): # replace an existing --out
+    "Measure how realistic every strong-view source is: label preservation, diversity, distance; and the CVAE's quality."
+    if cvae is None or classifier is None: raise SemiperturbError("pass --cvae CKPT and --classifier FILE (a reference classifier)")
+    if n < 1: raise SemiperturbError(f"--n must be at least 1, got {n}")
+    if out and Path(out).exists() and not overwrite: raise SemiperturbError(f"{out} already exists; choose another --out or pass --overwrite")
+    rec = diagnose(cvae, classifier, n, seed, device)
+    print(diagnostics_table(rec))
+    q = rec['cvae_quality']
+    print(f"CVAE on {n} held-out pairs: recon {q['recon']:.2f}  KL {q['kl']:.2f}  radius p99.9 {rec['radius']['p99_9']:.2f}  "
+          f"approximation error within it {q['approx_error']:.2f}  expected approximation error {q['expected_approx_error']:.2f}")
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(str(out) + '.tmp'); tmp.write_text(json.dumps(rec, indent=1) + '\n'); tmp.replace(out)
+    return rec
 
 # %% ../nbs/04_perturb.ipynb #eb1daea4
 def _box_size(text, fontsize=8):
