@@ -15,7 +15,7 @@ export MPLCONFIGDIR := $(CURDIR)/.cache/matplotlib
 export IPYTHONDIR := $(CURDIR)/.cache/ipython
 export JUPYTER_RUNTIME_DIR := $(CURDIR)/.cache/jupyter-runtime
 
-.PHONY: setup data browser study test nbtest sync readme export figures clean-nbs docs
+.PHONY: setup data browser study test nbtest sync readme export figures clean-nbs docs gpu
 
 # What the main job needs: the virtual environment with semiperturb and its tools, and the data.
 setup: $(BIN)/.installed data
@@ -62,3 +62,8 @@ figures: setup
 
 docs: setup
 	$(BIN)/python tools/docsite.py build
+
+# Every GPU figure of the project on one CUDA GPU (bench, Fashion-MNIST accuracy against time, the slow/cuda cells);
+# without CUDA: one line and exit status 2.
+gpu: setup
+	$(BIN)/python tools/gpu_evidence.py
