@@ -37,7 +37,10 @@ setuptools.setup(
         'Natural Language :: ' + cfg['language'].title(),
     ] + ['Programming Language :: Python :: '+o for o in py_versions[py_versions.index(min_python):]] + (['License :: ' + lic[1] ] if lic[1] else []),
     url = cfg['git_url'],
-    packages = setuptools.find_packages(include=[cfg['lib_path'], cfg['lib_path'] + '.*']),
+    packages = setuptools.find_packages(include=[cfg['lib_path'], cfg['lib_path'] + '.*']) + [cfg['lib_path'] + '.assets'],
+    # the committed models the quick paths need, from models/ into the package as semiperturb/assets/
+    package_dir = {cfg['lib_path'] + '.assets': 'models'},
+    package_data = {cfg['lib_path'] + '.assets': cfg.get('packaged_models', '').split()},
     include_package_data = True,
     install_requires = requirements,
     extras_require={ 'dev': dev_requirements },

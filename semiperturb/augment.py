@@ -16,7 +16,7 @@ __all__ = ['OPS', 'to_float', 'draw_shift', 'apply_shift', 'random_shift', 'draw
            'auto_contrast', 'equalize', 'solarize', 'posterize', 'brightness', 'color', 'contrast', 'sharpness',
            'rotate', 'shear_x', 'shear_y', 'translate_x', 'translate_y', 'identity', 'get_op', 'reference_op',
            'apply_ops', 'draw_rand_augment', 'apply_rand_augment', 'rand_augment', 'draw_cutout', 'apply_cutout',
-           'cutout', 'draw_strong', 'apply_strong', 'strong_aug', 'show_views', 'show_ops']
+           'cutout', 'draw_strong', 'apply_strong', 'strong_aug', 'show_image_grid', 'show_ops']
 
 # %% ../nbs/01_augment.ipynb #f633d649
 def to_float(x:torch.Tensor) -> torch.Tensor:
@@ -370,19 +370,23 @@ def strong_aug(x:torch.Tensor, # (N, C, H, W) float images in [0, 1]: the images
     return apply_strong(x, **p, translate=translate, cutout_size=cutout_size)
 
 # %% ../nbs/01_augment.ipynb #39170295
-def show_views(x:torch.Tensor, # (N, C, H, W) float images in [0, 1]
-               title:str=None, # figure title
-               ncols:int=8, # images per row
-               size:float=1.2, # inches per image
-              ):
-    "Draw the images of `x` in a grid and return the figure."
-    x = x.detach().float().cpu().clamp(0, 1)
-    nrows = math.ceil(len(x) / ncols)
-    fig, axs = plt.subplots(nrows, ncols, figsize=(ncols*size, nrows*size + (0.3 if title else 0)), squeeze=False)
+def show_image_grid(images, # (N, C, H, W) float images in [0, 1], or {column title: such a batch}, one column each
+                    title:str=None, # figure title
+                    size:float=None, # inches per image (default: 1.2 for a batch, 1.1 for columns)
+                    ncols:int=8, # images per row, for a batch
+                   ):
+    "Draw a batch of images as rows of `ncols`, or named batches as titled columns (one row per image); returns the figure."
+    cols = images if isinstance(images, dict) else None
+    ims = [x.detach().float().cpu().clamp(0, 1) for x in (cols.values() if cols else [images])]
+    nrows, ncols = (len(ims[0]), len(ims)) if cols else (math.ceil(len(ims[0]) / ncols), ncols)
+    size = size or (1.1 if cols else 1.2)
+    fig, axs = plt.subplots(nrows, ncols, figsize=(ncols*size, nrows*size + (0.3 if title and not cols else 0)), squeeze=False)
     for ax in axs.flat: ax.axis('off')
-    for ax, im in zip(axs.flat, x):
+    cells = axs.T.flatten() if cols else axs.flat                                # column by column, or row by row
+    for ax, im in zip(cells, [im for x in ims for im in x]):
         ax.imshow(im[0] if len(im) == 1 else im.permute(1, 2, 0), cmap='gray', vmin=0, vmax=1)
-    if title: fig.suptitle(title)
+    for ax, k in zip(axs[0], cols or ()): ax.set_title(k, fontsize=8)
+    if title: fig.suptitle(title, fontsize=10 if cols else None)
     fig.tight_layout()
     return fig
 

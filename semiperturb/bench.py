@@ -4,28 +4,27 @@
 
 # %% ../nbs/08_bench.ipynb #0e175f5d
 from __future__ import annotations
-import datetime, gc, itertools, json, os, platform, random, re, statistics, subprocess, time, traceback
+import datetime, gc, itertools, json, random, re, statistics, time, traceback
 from collections import Counter
 from pathlib import Path
 import torch
-import torchvision, torchvision.transforms.v2.functional as TF
+import torchvision.transforms.v2.functional as TF
 from torch.utils.data import DataLoader, Dataset, RandomSampler
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.overrides import TorchFunctionMode
 import matplotlib.pyplot as plt
-import semiperturb
-from .data import SemiperturbError, ImageData
+from .data import SemiperturbError, ImageData, environment, get_device, refuse_overwrite
 from .augment import OPS, to_float, weak_aug, strong_aug, reference_op, magnitude
 from .models import ARCHS
 from .cvae import make_cvae, cvae_config
 from .perturb import cvae_strong
-from .fixmatch import CVAE_SOURCES, FixMatchConfig, Trainer, get_device
+from .fixmatch import CVAE_SOURCES, FixMatchConfig, Trainer
 
 # %% auto #0
 __all__ = ['SOURCES', 'ALL_SOURCES', 'SHAPES', 'PATHS', 'parse_shape', 'synthetic_data', 'strong_source', 'weak_image',
            'strong_image', 'PerImageFixMatch', 'endless_loader', 'Feed', 'conventional_feeds', 'premade_feeds',
-           'interleaved_rates', 'bench_trainer', 'prepare', 'bench_shape', 'hardware', 'git_hash', 'versions', 'ratios',
-           'default_out', 'bench_cmd', 'bench_record', 'bench_table', 'host_syncs', 'load_results', 'show_bench']
+           'interleaved_rates', 'bench_trainer', 'prepare', 'bench_shape', 'ratios', 'default_out', 'bench_cmd',
+           'bench_record', 'bench_table', 'host_syncs', 'load_results', 'show_bench']
 
 # %% ../nbs/08_bench.ipynb #2461a7e9
 def parse_shape(s:str) -> tuple:
@@ -188,35 +187,6 @@ def _fmt_row(r) -> str:
     mem = '-' if r['peak_mem_mib'] is None else f"{r['peak_mem_mib']:.0f} MiB"
     return f"{r['shape']:>8}  {r['source'] or '-':<12} {r['path']:<13} {r['steps_per_s']:8.2f} steps/s {r['images_per_s']:9.0f} img/s  peak {mem}"
 
-# %% ../nbs/08_bench.ipynb #05bab995
-def hardware(device) -> dict:
-    "CPU model, cores and load (other work competes with a CPU benchmark), and the GPU's name and memory on CUDA."
-    cpu = platform.processor() or platform.machine()
-    try: cpu = next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
-    except (OSError, StopIteration): pass
-    hw = dict(cpu=cpu, cpu_cores=os.cpu_count(), cpu_cores_usable=len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else None,
-              torch_threads=torch.get_num_threads(), load_avg_1min=round(os.getloadavg()[0], 2) if hasattr(os, 'getloadavg') else None,
-              os=platform.platform(), device=str(device), gpu=None, gpu_mem_gib=None)
-    if torch.device(device).type == 'cuda':
-        p = torch.cuda.get_device_properties(device)
-        hw.update(gpu=p.name, gpu_mem_gib=round(p.total_memory / 2**30, 1), gpu_capability=f"{p.major}.{p.minor}")
-    return hw
-
-# %% ../nbs/08_bench.ipynb #a2847887
-def git_hash(path=None):
-    "The git commit of the repository at `path` (default: semiperturb's), '-dirty' if it has changes; None outside git."
-    path = Path(path or Path(semiperturb.__file__).parent)
-    def git(*a): return subprocess.run(['git', '-C', str(path), *a], capture_output=True, text=True, timeout=10)
-    try: h = git('rev-parse', 'HEAD')
-    except (OSError, subprocess.SubprocessError): return None
-    if h.returncode: return None
-    return h.stdout.strip() + ('-dirty' if git('status', '--porcelain', '--untracked-files=no').stdout.strip() else '')
-
-def versions() -> dict:
-    "Versions of torch, torchvision, CUDA, Python and semiperturb, and the git commit."
-    return dict(torch=torch.__version__, torchvision=torchvision.__version__, cuda=torch.version.cuda, python=platform.python_version(),
-                semiperturb=semiperturb.__version__, git=git_hash())
-
 # %% ../nbs/08_bench.ipynb #d25b88ff
 def _paired(a:dict, b:dict):
     "Median over rounds of `a`'s rate over `b`'s; None if `b` is missing."
@@ -235,9 +205,6 @@ def default_out(device, date:str=None) -> Path:
     name = torch.cuda.get_device_name(dev) if dev.type == 'cuda' else 'cpu'
     date = date or datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d')
     return Path('bench')/'results'/f"{re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-')}-{date}.json"
-
-def _check_out(out:Path):
-    if out.exists(): raise SemiperturbError(f"{out} exists and results are never overwritten; pass --out with a new file name")
 
 # %% ../nbs/08_bench.ipynb #235ca503
 def _command(args:dict) -> str:
@@ -274,18 +241,19 @@ def bench_cmd(arch:str='wrn-28-2', # classifier: wrn-28-2, wrn-28-8 or cnn
     if arch not in ARCHS: raise SemiperturbError(f"unknown architecture {arch!r}; choose from {', '.join(ARCHS)}")
     if min(batch_size, mu, steps, repeats) < 1 or min(warmup, workers) < 0:
         raise SemiperturbError("--batch-size, --mu, --steps and --repeats must be >= 1, --warmup and --workers >= 0")
-    out = Path(out) if out else default_out(dev); _check_out(out)
-    hw = hardware(dev)                                                                     # the load before we add ours
+    never = 'results are never overwritten; pass --out with a new file name'
+    out = refuse_overwrite(out or default_out(dev), fix=never)
+    env = environment(dev)                                                                 # the load before we add ours
     opts = dict(arch=arch, batch_size=batch_size, mu=mu, device=str(dev), compile=compile, workers=workers, cvae=cvae, sigma=sigma)
     rows = [r for shape in shp for r in bench_shape(shape, sources, steps, warmup, repeats, quiet, **opts)]
-    rec = bench_record(rows, args, dev, hw)
-    out.parent.mkdir(parents=True, exist_ok=True); _check_out(out)
+    rec = bench_record(rows, args, dev, env)
+    out.parent.mkdir(parents=True, exist_ok=True); refuse_overwrite(out, fix=never)
     out.write_text(json.dumps(rec, indent=1) + '\n')
     print(('' if quiet else '\n') + bench_table(rec) + f"\nwritten to {out}")
 
 # %% ../nbs/08_bench.ipynb #bd928b6b
-def bench_record(rows:list, args:dict, device, hw:dict=None) -> dict:
-    "The JSON record of a benchmark: command, settings, notes, hardware, versions, rows and ratios."
+def bench_record(rows:list, args:dict, device, env:dict=None) -> dict:
+    "The JSON record of a benchmark: command, settings, notes, environment, rows and ratios."
     notes = ["steps/s is the median over repeats of timed steps after warm-up; images/s counts B + 2 mu B images per step",
              "the paths of a shape are timed interleaved (each repeat runs every path in turn); ratios are medians of per-round ratios",
              "conventional loaders refill their prefetch queues in the background after their turn: on few cores this slows the next path",
@@ -294,7 +262,7 @@ def bench_record(rows:list, args:dict, device, hw:dict=None) -> dict:
              f"cvae-* sources use a CVAE with random weights of the {args['cvae']!r} configuration (timing only)",
              "conventional: per-image torchvision augmentation in DataLoader workers ('workers' per loader); CVAE views on the device"]
     return dict(command=_command(args), date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
-                settings={**args, 'device': str(device)}, notes=notes, hardware=hw or hardware(device), versions=versions(),
+                settings={**args, 'device': str(device)}, notes=notes, environment=env or environment(device),
                 rows=rows, ratios=ratios(rows))
 
 def bench_table(rec:dict) -> str:
@@ -363,8 +331,8 @@ def show_bench(rec:dict, figsize=None):
                     errorbar=('pi', 100), capsize=.1, err_kws={'linewidth': 1}, ax=ax, palette='deep')
         _annotate(ax, rec, shape, list(dict.fromkeys(d['source'])), df)
         ax.set_title(shape); ax.set_xlabel(''); ax.set_ylabel('training steps / s')
-    s, h = rec['settings'], rec['hardware']
-    where = h['gpu'] or f"{h['cpu']} ({h['cpu_cores']} cores, load {h.get('load_avg_1min')})"
+    s, h = rec['settings'], rec.get('environment') or rec['hardware']                  # older records: 'hardware'
+    where = h['gpu'] or f"{h['cpu']} ({h.get('cores', h.get('cpu_cores'))} cores, load {h.get('load_avg_1min')})"
     fig.suptitle(f"{s['arch']}, B={s['batch_size']}, mu={s['mu']}{', compiled' if s['compile'] else ''}, on {where}", fontsize=10)
     fig.tight_layout()
     return fig

@@ -6,17 +6,19 @@
 from __future__ import annotations
 import json, math, time
 from dataclasses import dataclass, asdict, fields
+from functools import partial
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
-from fastprogress.fastprogress import master_bar, progress_bar
-from .data import SemiperturbError, ImageData, DeviceSampler, load_dataset
-from functools import partial
+import matplotlib.pyplot as plt
+from matplotlib.patches import FancyBboxPatch
+from .data import SemiperturbError, ImageData, DeviceSampler, Progress, load_dataset, get_device, check_types, config_from, refuse_overwrite
 from .augment import to_float, weak_aug, strong_aug
 
 # %% auto #0
 __all__ = ['CVAE_PRESETS', 'CKPT_KIND', 'CVAEConfig', 'cvae_config', 'ResBlock', 'trunk', 'bounded_logvar', 'Encoder', 'Prior',
-           'Recognition', 'Generator', 'CVAE', 'make_cvae', 'kl_normal', 'cvae_loss', 'fixmatch_pair', 'pair_fn',
-           'cvae_schedule', 'default_device', 'evaluate_cvae', 'train_cvae', 'save_cvae', 'load_cvae', 'train_cvae_cmd']
+           'Recognition', 'Generator', 'CVAE', 'make_cvae', 'draw_diagram', 'show_generator', 'kl_normal', 'cvae_loss',
+           'fixmatch_pair', 'pair_fn', 'cvae_schedule', 'evaluate_cvae', 'train_cvae', 'save_cvae', 'load_cvae',
+           'train_cvae_cmd']
 
 # %% ../nbs/03_cvae.ipynb #65a1674b
 @dataclass
@@ -30,7 +32,7 @@ class CVAEConfig:
     logvar_max: float = math.log(10.)   # upper bound of log sigma^2 (nats)
     batch_size: int = 128       # (weak, strong) pairs per step
     epochs: int = 100           # epochs (units of logging, progress and schedules)
-    steps_per_epoch: int = None # optimizer steps per epoch; None = one pass over the unlabeled pool
+    steps_per_epoch: int|None = None # optimizer steps per epoch; None = one pass over the unlabeled pool
     lr: float = 1e-3            # peak Adam learning rate
     lr_peak: float = 0.4        # fraction of the steps spent warming the lr up linearly; then linear decay to 0
     beta: float = 0.01          # weight of KL(q || p) after the warm-up
@@ -38,8 +40,9 @@ class CVAEConfig:
     seed: int = 0               # seed of the weights, the batches and the augmentations
     flip: bool = True           # random horizontal flips in both views of a pair (off for digits, e.g. SVHN)
     translate: float = 0.125    # largest random shift of both views, as a fraction of the side
-    pairs: str = 'independent'  # 'independent': x̃ is FixMatch's strong view of the image, with its own flip and shift;
-                                # 'shared': x̃ is RandAugment + Cutout of x itself (a photometric perturbation set)
+    pairs: str = 'independent'  # 'independent': x̃ is the image's own strong view (own flip, shift); 'shared': RandAugment+Cutout of x
+
+    def __post_init__(self): check_types(self, 'CVAE config')
 
 CVAE_PRESETS = {'paper': {},
                 'small': dict(latent_dim=32, big_ch=16, small_ch=8, nblocks=2, batch_size=64, epochs=10, steps_per_epoch=100)}
@@ -145,6 +148,50 @@ def make_cvae(shape:tuple, cfg:CVAEConfig=None) -> CVAE:
     m.cfg, m.shape = cfg, shape
     return m
 
+# %% ../nbs/03_cvae.ipynb #1fb6eb6f
+def _box_size(text, fontsize=8):
+    "Width and height in inches of a box around `text` (monospace-ish estimate)."
+    lines = text.split('\n')
+    return max(map(len, lines)) * 0.58 * fontsize / 72 + 0.2, len(lines) * 1.25 * fontsize / 72 + 0.14
+
+def _edge(c, other, size):
+    "The point where the segment from box centre `c` towards `other` leaves a box of `size`."
+    (x, y), (dx, dy), (w, h) = c, (other[0] - c[0], other[1] - c[1]), size
+    t = min(w / 2 / abs(dx) if dx else math.inf, h / 2 / abs(dy) if dy else math.inf)
+    return x + t * dx, y + t * dy
+
+def draw_diagram(boxes:dict, arrows:list, title=None, fontsize=8):
+    "Boxes {key: (x, y, text, color)} (inches) joined by `arrows` [(from, to)]; returns the figure."
+    xs, ys = [b[0] for b in boxes.values()], [b[1] for b in boxes.values()]
+    W, H = max(xs) + 1.2, max(ys) + 0.9
+    fig = plt.figure(figsize=(W, H)); ax = fig.add_axes([0, 0, 1, 1])
+    ax.set_xlim(0, W); ax.set_ylim(0, H); ax.axis('off')
+    sizes = {k: _box_size(t, fontsize) for k, (_, _, t, _) in boxes.items()}
+    for k, (x, y, t, c) in boxes.items():
+        w, h = sizes[k]
+        ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle='round,pad=0,rounding_size=0.06', fc=c, ec='0.3', lw=0.8))
+        ax.text(x, y, t, ha='center', va='center', fontsize=fontsize)
+    for a, b in arrows:
+        ca, cb = boxes[a][:2], boxes[b][:2]
+        ax.annotate('', _edge(cb, ca, sizes[b]), _edge(ca, cb, sizes[a]),
+                    arrowprops=dict(arrowstyle='-|>', color='0.3', lw=1, shrinkA=1, shrinkB=1))
+    if title: ax.text(W / 2, H - 0.25, title, ha='center', va='center', fontsize=fontsize + 2)
+    return fig
+
+# %% ../nbs/03_cvae.ipynb #8b579e8c
+def show_generator(cvae:CVAE=None):
+    "The generator g(z, x) of `cvae` (default: the paper's sizes) as a block diagram; returns the figure."
+    cfg, (c, h, w) = (cvae.cfg, cvae.shape) if cvae is not None else (cvae_config(), (3, 32, 32))
+    B, G = '#dbe9f6', '#fde3c8'
+    boxes = {'z': (0.6, 2.2, f'z\n({cfg.latent_dim})', G), 'fc': (2.0, 2.2, f'Linear\n{cfg.latent_dim} → {h}·{w}', G),
+             'map': (3.6, 2.2, f'reshape\n1×{h}×{w}', G), 'x': (3.6, 0.6, f'x\n{c}×{h}×{w}', B),
+             'cat': (5.1, 1.4, f'concat\n{c + 1}×{h}×{w}', B), 'stem': (6.6, 1.4, f'conv 3×3\n{c + 1} → {cfg.big_ch}', B),
+             'res': (8.6, 1.4, f'{cfg.nblocks} × pre-act ResBlock:\nBN-ReLU-conv {cfg.big_ch}→{cfg.small_ch}\n'
+                               f'BN-ReLU-conv {cfg.small_ch}→{cfg.big_ch}\n+ identity', B),
+             'head': (10.7, 1.4, f'BN-ReLU\nconv 3×3 {cfg.big_ch} → {c}', B), 'out': (12.4, 1.4, f'sigmoid\nx̃: {c}×{h}×{w}\nin [0, 1]', G)}
+    arrows = [('z', 'fc'), ('fc', 'map'), ('map', 'cat'), ('x', 'cat'), ('cat', 'stem'), ('stem', 'res'), ('res', 'head'), ('head', 'out')]
+    return draw_diagram(boxes, arrows, f'Generator g(z, x): latent {cfg.latent_dim}, {cfg.nblocks} residual blocks, no downsampling')
+
 # %% ../nbs/03_cvae.ipynb #a98f5180
 def kl_normal(mu0, logvar0, mu1, logvar1) -> torch.Tensor:
     "KL(N(mu0, exp(logvar0)) || N(mu1, exp(logvar1))) of diagonal Gaussians, summed over all but the batch dim: (B,)."
@@ -181,8 +228,6 @@ def cvae_schedule(t:float, cfg:CVAEConfig):
     return lr, beta
 
 # %% ../nbs/03_cvae.ipynb #ba2f0ebe
-def default_device(): return 'cuda' if torch.cuda.is_available() else 'cpu'
-
 @torch.no_grad()
 def evaluate_cvae(cvae:CVAE, x:torch.Tensor, xt:torch.Tensor, batch_size:int=256) -> dict:
     "Mean reconstruction error (SSE per image) and KL of `cvae` on pairs (`x`, `xt`), in eval mode."
@@ -205,7 +250,7 @@ def _heldout_pairs(data, device, pairs, n=256, seed=1234):
 # %% ../nbs/03_cvae.ipynb #983f95c0
 def train_cvae(data, cfg:CVAEConfig=None, out=None, pairs=None, device=None, progress:bool=True):
     "Train a CVAE on pairs made from `data`'s unlabeled images (`ImageData` or uint8 NCHW); returns (cvae, history)."
-    cfg, device = cfg or CVAEConfig(), torch.device(device or default_device())
+    cfg, device = cfg or CVAEConfig(), get_device(device)
     pairs = pairs or pair_fn(cfg)
     x_unl = _images(data)
     torch.manual_seed(cfg.seed)
@@ -215,23 +260,24 @@ def train_cvae(data, cfg:CVAEConfig=None, out=None, pairs=None, device=None, pro
     sampler = DeviceSampler(x_unl, batch_size=cfg.batch_size, device=device, seed=cfg.seed)
     g, held = torch.Generator(device=device).manual_seed(cfg.seed), _heldout_pairs(data, device, pairs)
     log, history, t0 = Path(out) / 'metrics.jsonl' if out else None, [], time.time()
-    mb = master_bar(range(cfg.epochs)) if progress else range(cfg.epochs)
-    for epoch in mb:
-        tot = torch.zeros(2, device=device)
-        for i in (progress_bar(range(spe), parent=mb) if progress else range(spe)):
+    bars = Progress(cfg.epochs, ['epoch', 'recon', 'kl', 'heldout_recon', 'heldout_kl', 'time'], quiet=not progress)
+    for epoch in range(cfg.epochs):
+        bars.segment(epoch, spe); tot = torch.zeros(2, device=device)
+        for i in range(spe):
             lr, beta = cvae_schedule((epoch * spe + i) / (cfg.epochs * spe), cfg)
             for pg in opt.param_groups: pg['lr'] = lr
             x, xt = pairs(to_float(next(sampler)), g)  # (B, C, H, W) x2, in [0, 1]
             sse, kl = cvae_loss(xt, *cvae(x, xt))
             opt.zero_grad(set_to_none=True); (sse + beta * kl).backward(); opt.step()
-            tot += torch.stack([sse.detach(), kl.detach()])
+            tot += torch.stack([sse.detach(), kl.detach()]); bars.step(i + 1)
         rec = dict(epoch=epoch + 1, step=(epoch + 1) * spe, recon=(tot[0] / spe).item(), kl=(tot[1] / spe).item(),
                    beta=beta, lr=lr, seconds=round(time.time() - t0, 1))  # .item(): a device sync point, once an epoch
         if held is not None: rec.update({f'heldout_{k}': v for k, v in evaluate_cvae(cvae, *held).items()})
         history.append(rec)
         if log:
             with open(log, 'a') as f: f.write(json.dumps(rec) + '\n')
-        if progress: mb.write(f"epoch {rec['epoch']}: recon {rec['recon']:.2f}  KL {rec['kl']:.2f}  ({rec['seconds']}s)")
+        bars.row(*(rec.get(k) for k in ('epoch', 'recon', 'kl', 'heldout_recon', 'heldout_kl', 'seconds')))
+    bars.close()
     return cvae.eval(), history
 
 # %% ../nbs/03_cvae.ipynb #2899ce42
@@ -260,39 +306,31 @@ def load_cvae(path, dataset=None, device='cpu'):
         raise SemiperturbError(f"{path}: this CVAE was trained on {ck['dataset']!r}, not {name!r}; train one with `semiperturb train-cvae --dataset {name}`")
     if shape is not None and shape != tuple(ck['shape']):
         raise SemiperturbError(f"{path}: this CVAE expects images of shape {tuple(ck['shape'])}, the data has {shape}")
-    cvae = make_cvae(tuple(ck['shape']), CVAEConfig(**ck['config']))
+    cvae = make_cvae(tuple(ck['shape']), config_from(CVAEConfig, ck['config'], 'CVAE config'))
     cvae.load_state_dict(ck['state_dict'])
     return cvae.to(device).eval(), {k: v for k, v in ck.items() if k != 'state_dict'}
 
 # %% ../nbs/03_cvae.ipynb #60eeef52
 def train_cvae_cmd(dataset:str='fashion-mnist', # a dataset name (fashion-mnist, cifar10, ...) or a folder dataset
                    out:str='runs/cvae', # output directory: cvae.pt and metrics.jsonl
-                   preset:str='small', # 'small' (CPU minutes) or 'paper' (the paper's CIFAR-10 model)
-                   epochs:int=None, # epochs (default: the preset's)
-                   steps:int=None, # optimizer steps per epoch (default: the preset's; paper: one pass)
-                   batch_size:int=None, # pairs per step (default: the preset's)
-                   latent_dim:int=None, # size of z (default: the preset's)
-                   width:int=None, # channels of the residual trunk, bottleneck = width/4 (default: the preset's)
-                   blocks:int=None, # residual blocks per network (default: the preset's)
-                   beta:float=None, # final KL weight (default 0.01)
-                   lr:float=None, # peak Adam learning rate (default 1e-3)
-                   seed:int=0, # seed of weights, batches and augmentations
-                   flip:bool=True, # random horizontal flips in the pairs (--no-flip for digits)
-                   pairs:str='independent', # independent (FixMatch's views, own flips and shifts) or shared (photometric only)
+                   preset:str='small', # small (CPU minutes) or paper (the paper's CIFAR-10 model): the values of the settings not given
+                   width:int=None, # shorthand for --big-ch WIDTH --small-ch WIDTH/4 (default: the preset's)
                    data_dir:str=None, # where the data lives
                    image_size:int=None, # resize a folder dataset's images to this side
-                   device:str=None, # 'cuda' or 'cpu' (default: cuda if available)
-                   overwrite:bool=False): # replace the contents of an existing --out
+                   device:str='auto', # auto (CUDA if available), cpu or cuda
+                   overwrite:bool=False, # replace the contents of an existing --out
+                   quiet:bool=False, # no progress bars or per-epoch lines
+                   **options:CVAEConfig): # `CVAEConfig` fields (`epochs=10`, `latent_dim=32`, ...); given ones override the preset
     "Train the CVAE of a perturbation set of strong views (FixMatch pairs) and save it."
-    out = Path(out)
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise SemiperturbError(f"{out} already exists and is not empty; choose another --out or pass --overwrite")
-    cfg = cvae_config(preset, epochs=epochs, steps_per_epoch=steps, batch_size=batch_size, latent_dim=latent_dim,
-                      big_ch=width, small_ch=width and max(1, width // 4), nblocks=blocks, beta=beta, lr=lr, seed=seed, flip=flip, pairs=pairs)
+    out = refuse_overwrite(out, overwrite)
+    if width is not None: options = {'big_ch': width, 'small_ch': max(1, width // 4), **options}
+    cfg = cvae_config(preset, **options)
     data = load_dataset(dataset, data_dir, image_size)
     out.mkdir(parents=True, exist_ok=True)
     (out / 'metrics.jsonl').unlink(missing_ok=True)
-    cvae, hist = train_cvae(data, cfg, out=out, device=device)
+    cvae, hist = train_cvae(data, cfg, out=out, device=device, progress=not quiet)
     path = save_cvae(cvae, out / 'cvae.pt', data.name, data.mean, data.std, metrics=hist[-1])
     print(f"saved {path}: recon {hist[-1]['recon']:.2f}  KL {hist[-1]['kl']:.2f}")
     return path
+
+train_cvae_cmd.aliases = dict(steps_per_epoch='steps', nblocks='blocks')  # shorter option names: --steps, --blocks

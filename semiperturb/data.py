@@ -4,17 +4,19 @@
 
 # %% ../nbs/00_data.ipynb #837ef6bb
 from __future__ import annotations
-import gzip, os, struct
-from dataclasses import dataclass, field
+import gzip, json, os, struct, sys, typing
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 import numpy as np, torch
 import matplotlib.pyplot as plt
+from fastprogress.fastprogress import master_bar, progress_bar, IN_NOTEBOOK
 
 # %% auto #0
 __all__ = ['GIT_HASH', 'FASHION_CLASSES', 'DEBIAN_FASHION', 'IMG_EXTS', 'DATASETS', 'SemiperturbError', 'DataError',
-           'project_root', 'repo_path', 'cpu_name', 'environment', 'read_idx', 'ImageData', 'channel_stats',
-           'download_root', 'data_dirs', 'load_fashion_mnist', 'load_folder', 'make_folder_dataset', 'load_dataset',
-           'split_labeled', 'DeviceSampler', 'show_labeled', 'split_summary']
+           'refuse_overwrite', 'check_types', 'config_from', 'read_config', 'project_root', 'repo_path',
+           'packaged_model', 'cpu_name', 'environment', 'read_idx', 'ImageData', 'channel_stats', 'download_root',
+           'data_dirs', 'load_fashion_mnist', 'load_folder', 'make_folder_dataset', 'load_dataset', 'split_labeled',
+           'DeviceSampler', 'get_device', 'show_labeled', 'interactive', 'Progress', 'split_summary', 'data_cmd']
 
 # %% ../nbs/00_data.ipynb #935c89a1
 class SemiperturbError(Exception):
@@ -22,6 +24,43 @@ class SemiperturbError(Exception):
 
 class DataError(SemiperturbError):
     "A dataset could not be found, read or split."
+
+# %% ../nbs/00_data.ipynb #ce806aab
+def refuse_overwrite(path, # a file or folder a command is about to write
+                     overwrite:bool=False, # the user allowed replacing it
+                     fix:str='choose another --out or pass --overwrite', # what to do instead, for the message
+                    ) -> Path:
+    "`path` as a `Path`, refused with one line when it is an existing file or a non-empty folder and `overwrite` is False."
+    p = Path(path)
+    taken = p.is_file() or (p.is_dir() and any(p.iterdir()))
+    if taken and not overwrite: raise SemiperturbError(f"{p} already exists; {fix}")
+    return p
+
+# %% ../nbs/00_data.ipynb #c064704e
+def check_types(cfg, what:str='config'):
+    "Refuse (one line, naming `what`) a field of dataclass instance `cfg` whose value lacks its annotated type; ints become floats where floats are expected."
+    hints = typing.get_type_hints(type(cfg))
+    for f in fields(cfg):
+        v, t = getattr(cfg, f.name), hints[f.name]
+        if t is float and isinstance(v, int) and not isinstance(v, bool): setattr(cfg, f.name, v := float(v))
+        if (isinstance(v, bool) and t is not bool and bool not in typing.get_args(t)) or not isinstance(v, t):
+            raise SemiperturbError(f"{what} {f.name} must be {getattr(t, '__name__', t)}, got {type(v).__name__} {v!r}")
+
+def config_from(cls, d:dict, what:str='config'):
+    "An instance of dataclass `cls` from dict `d` (e.g. a saved `config.json`), refusing unknown keys in one line."
+    known = {f.name for f in fields(cls)}
+    if unknown := sorted(set(d) - known): raise SemiperturbError(f"unknown {what} keys {unknown}; known keys: {sorted(known)}")
+    return cls(**d)
+
+def read_config(path, cls, what:str='config'):
+    "The `cls` saved as JSON at `path` (a `config.json`), refused in one line if missing, unreadable or not a `cls`."
+    path = Path(path)
+    if path.is_dir(): path = path/'config.json'
+    try: d = json.loads(path.read_text())
+    except OSError: raise SemiperturbError(f"{path}: no such {what} file") from None
+    except ValueError as e: raise SemiperturbError(f"{path}: not a JSON {what} file ({e})") from None
+    if not isinstance(d, dict): raise SemiperturbError(f"{path}: not a {what} (a JSON object of settings)")
+    return config_from(cls, d, what)
 
 # %% ../nbs/00_data.ipynb #129b1f6d
 def _is_root(d:Path) -> bool:
@@ -45,6 +84,15 @@ def repo_path(*parts) -> Path:
     "The absolute path of `parts` (e.g. `'models', 'x.pt'`) inside the semiperturb checkout."
     return project_root().joinpath(*parts)
 
+# %% ../nbs/00_data.ipynb #1b4050da
+def packaged_model(name:str) -> Path:
+    "The committed model file `name`: `semiperturb/assets/name` in an installed wheel, else `models/name` of the checkout."
+    import semiperturb
+    p = Path(semiperturb.__file__).resolve().parent/'assets'/name
+    if p.exists(): return p
+    try: return repo_path('models', name)
+    except SemiperturbError: return p                                         # neither: a path that does not exist
+
 # %% ../nbs/00_data.ipynb #279a4e24
 def _git_hash():
     "The commit of the package's checkout, with `-dirty` if it has uncommitted changes to tracked files; None outside git."
@@ -64,12 +112,21 @@ def cpu_name() -> str:
     try: return next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
     except (OSError, StopIteration): return platform.processor() or platform.machine()
 
+def _version(pkg):
+    from importlib.metadata import version, PackageNotFoundError
+    try: return version(pkg)
+    except PackageNotFoundError: return None
+
 def environment(device='cpu') -> dict:
-    "Hardware and software a result was measured with: device, GPU, CPU model, cores, torch threads, versions, git commit."
+    "Hardware and software a result was measured with: device, GPU, CPU, cores (usable), load, torch threads, versions, git commit."
     import platform, semiperturb
     dev = torch.device(device)
-    return dict(device=str(dev), gpu=torch.cuda.get_device_name(dev) if dev.type == 'cuda' else None, cpu=cpu_name(),
-                cores=os.cpu_count(), threads=torch.get_num_threads(), torch=str(torch.__version__), python=platform.python_version(),
+    gpu = torch.cuda.get_device_properties(dev) if dev.type == 'cuda' else None
+    return dict(device=str(dev), gpu=gpu and gpu.name, gpu_mem_gib=gpu and round(gpu.total_memory / 2**30, 1), cpu=cpu_name(),
+                cores=os.cpu_count(), usable_cores=len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else None,
+                load_avg_1min=round(os.getloadavg()[0], 2) if hasattr(os, 'getloadavg') else None,  # other work competes for a CPU
+                threads=torch.get_num_threads(), os=platform.platform(), torch=str(torch.__version__),
+                cuda=torch.version.cuda, torchvision=_version('torchvision'), python=platform.python_version(),
                 semiperturb=semiperturb.__version__, git=GIT_HASH)
 
 # %% ../nbs/00_data.ipynb #fc270449
@@ -299,6 +356,15 @@ class DeviceSampler:
         return out if len(out) > 1 else out[0]
     def __iter__(self): return self
 
+# %% ../nbs/00_data.ipynb #47577507
+def get_device(device='auto') -> torch.device:
+    "`device` ('auto', 'cpu', 'cuda', 'cuda:1', or a `torch.device`) as a `torch.device`; 'auto' (or None) picks CUDA when available."
+    if device in ('auto', None): return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    try: dev = torch.device(device)
+    except RuntimeError: raise SemiperturbError(f"unknown device {device!r}: use auto, cpu or cuda") from None
+    if dev.type == 'cuda' and not torch.cuda.is_available(): raise SemiperturbError("--device cuda but no CUDA GPU is visible; use --device cpu")
+    return dev
+
 # %% ../nbs/00_data.ipynb #c50ea617
 def show_labeled(data:ImageData, idx:torch.Tensor, per_class:int=4, figsize=None):
     "A grid of up to `per_class` labeled examples (indices `idx`) for each class of `data`; returns the figure."
@@ -316,6 +382,35 @@ def show_labeled(data:ImageData, idx:torch.Tensor, per_class:int=4, figsize=None
     fig.tight_layout()
     return fig
 
+# %% ../nbs/00_data.ipynb #929c0421
+def interactive() -> bool:
+    "Does a person watch the output: a notebook, or a terminal? (A log file or a pipe is not one.)"
+    return IN_NOTEBOOK or sys.stdout.isatty()
+
+def _fmt(col, v):
+    if col == 'time' and isinstance(v, (int, float)): return '%02d:%02d:%02d' % (v // 3600, v // 60 % 60, v % 60)  # seconds
+    return '-' if v is None else f'{v:.4f}' if isinstance(v, float) else str(v)
+
+class Progress:
+    "Progress over `n` segments of steps with a row of `cols` per segment: bars and a table when `bars` (default: `interactive()`), else one plain line per row; nothing when `quiet`."
+    def __init__(self, n:int, cols, bars:bool=None, quiet:bool=False):
+        self.n, self.cols, self.quiet = n, list(cols), quiet
+        self.bars = not quiet and (interactive() if bars is None else bars)
+        if self.bars: self.mb = master_bar(range(n)); self.mb.on_iter_begin(); self.mb.write(self.cols, table=True)
+    def segment(self, i:int, n:int, done:int=0):
+        "Start segment `i` of `n` steps, `done` of them already made (a resumed run)."
+        if self.bars: self.mb.update(i); self.pb = progress_bar(range(n), parent=self.mb, leave=False); self.pb.update(done)
+    def step(self, k:int):
+        "`k` steps of the current segment are done."
+        if self.bars: self.pb.update(k)
+    def row(self, *values):
+        "One row of `cols` (a 'time' in seconds is shown as hh:mm:ss): a table line under the bars, else a plain line `col value ...`."
+        vals = [_fmt(c, v) for c, v in zip(self.cols, values)]
+        if self.bars: self.mb.write(vals, table=True)
+        elif not self.quiet: print('  '.join(f'{c} {v}' for c, v in zip(self.cols, vals)), flush=True)
+    def close(self):
+        if self.bars: self.mb.update(self.n); self.mb.on_iter_end()
+
 # %% ../nbs/00_data.ipynb #2e0ceed2
 def split_summary(data:ImageData, labels:int, seed:int=0) -> str:
     "Split sizes and per-class label counts of `data` with `labels` labels drawn with `seed`, as text."
@@ -325,3 +420,12 @@ def split_summary(data:ImageData, labels:int, seed:int=0) -> str:
              f"labeled    {len(idx)}  (seed {seed})", f"unlabeled  {len(data.unlabeled_x)}", f"test       {len(data.test_x)}",
              "labels per class:"] + [f"  {c:<12} {n}" for c, n in zip(data.classes, counts)]
     return '\n'.join(lines)
+
+# %% ../nbs/00_data.ipynb #1fc33b3c
+def data_cmd(dataset:str='fashion-mnist', # a name (fashion-mnist, cifar10, cifar100, svhn, stl10) or a folder with labeled/ unlabeled/ test/
+             labels:int=250, # number of labeled examples, a multiple of the number of classes
+             seed:int=0, # seed of the labeled split
+             data_dir:str=None, # where the data lives (default: $SEMIPERTURB_DATA, then the Debian path, then a download)
+             image_size:int=None): # resize a folder dataset's images to this side
+    "Print the split sizes and per-class label counts of a dataset."
+    print(split_summary(load_dataset(dataset, data_dir, image_size), labels, seed))

@@ -12,8 +12,8 @@ import torch
 import matplotlib.pyplot as plt
 import seaborn as sns
 import semiperturb
-from .data import SemiperturbError, load_dataset, environment, GIT_HASH
-from .fixmatch import FixMatchConfig, PRESETS, config_from_dict, fit, summarize, get_device
+from .data import SemiperturbError, load_dataset, environment, get_device, packaged_model, GIT_HASH
+from .fixmatch import FixMatchConfig, PRESETS, config_from_dict, fit, summarize
 from .cvae import cvae_config, train_cvae, save_cvae
 
 # %% auto #0
@@ -170,7 +170,7 @@ STUDY_PRESETS = {
     'full':  dict(labels=(40, 250), seeds=(0, 1, 2), variants=tuple(VARIANTS),
                   base=dict(arch='wrn-28-2', batch_size=64, mu=7, steps=2**13, eval_every=512), cvae='paper'),
 }
-PACKAGED_CVAE = Path(semiperturb.__file__).resolve().parents[1]/'models'/'cvae-fashion-mnist-small.pt'
+PACKAGED_CVAE = packaged_model('cvae-fashion-mnist-small.pt')  # models/ of a checkout; semiperturb/assets/ of a wheel
 
 # %% ../nbs/06_experiments.ipynb #c388d015
 def study_cvae(out, dataset:str, preset:str, cvae:str=None, device='cpu', data=None, log=print) -> str:

@@ -4,27 +4,29 @@
 
 # %% ../nbs/05_fixmatch.ipynb #da078f0d
 from __future__ import annotations
-import contextlib, copy, inspect, json, math, os, statistics, time, typing, warnings
+import copy, json, math, os, statistics, time, typing, warnings
 from dataclasses import dataclass, asdict, fields
+from functools import partial
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib.pyplot as plt
 from fastcore.basics import patch
-from fastprogress.fastprogress import master_bar, progress_bar, ConsoleMasterBar
-from .data import SemiperturbError, ImageData, load_dataset, split_labeled, DeviceSampler, environment
-from functools import partial
+from fastprogress.fastprogress import ConsoleMasterBar
+from .data import (SemiperturbError, ImageData, DeviceSampler, Progress, load_dataset, split_labeled, environment, get_device,
+                              check_types, config_from, read_config, refuse_overwrite)
 from .augment import to_float, weak_aug, strong_aug, cutout
-from .cvae import load_cvae
+from .models import make_model, load_checkpoint, load_classifier, on_device, autocast
+from .cvae import load_cvae, draw_diagram
 from .perturb import cvae_strong
 from .pretrain import load_encoder
-from .models import make_model, load_checkpoint, load_classifier
 
 # %% auto #0
 __all__ = ['STRONG_SOURCES', 'CVAE_SOURCES', 'RUNTIME_KEYS', 'PRESETS', 'fixmatch_loss', 'FixMatchConfig', 'config_from_dict',
-           'param_groups', 'cosine_lr', 'EMA', 'get_strong', 'make_strong', 'get_device', 'on_device', 'autocast',
-           'safe_compile', 'evaluate', 'CancelFitException', 'Callback', 'Trainer', 'EMACallback', 'Recorder',
-           'summarize', 'ProgressCallback', 'show_curves', 'RunDir', 'fit', 'resolve_preset', 'run_name', 'train_cmd',
-           'train_config', 'show_runs', 'load_run', 'run_minutes', 'runs_table', 'show_accuracy_vs_time']
+           'param_groups', 'cosine_lr', 'EMA', 'get_strong', 'show_framework', 'make_strong', 'safe_compile',
+           'evaluate', 'CancelFitException', 'Callback', 'Trainer', 'EMACallback', 'Recorder', 'summarize',
+           'ProgressCallback', 'tensorboard_writer', 'TensorBoardCallback', 'show_curves', 'RunDir', 'fit',
+           'resolve_preset', 'run_name', 'train_cmd', 'train_config', 'show_runs', 'load_run', 'run_minutes',
+           'runs_table', 'show_accuracy_vs_time']
 
 # %% ../nbs/05_fixmatch.ipynb #464def7b
 def fixmatch_loss(logits_x:torch.Tensor, # (B, K) logits of the weakly augmented labeled batch
@@ -48,8 +50,7 @@ class FixMatchConfig:
     # data
     dataset: str = 'fashion-mnist'  # a dataset name or a folder dataset (see `semiperturb.data.load_dataset`)
     data_dir: str|None = None       # where the data lives (None: the default search path)
-    labels: int|None = 250          # labeled examples in total, `labels / K` per class; None: every training label
-                                    # (what a folder dataset's labeled/ holds)
+    labels: int|None = 250          # labeled examples in total, labels/K per class; None: every training label (a folder's labeled/)
     seed: int = 0                   # seed of the split, the initialisation, the batches and the augmentations
     flip: bool = True               # random horizontal flips in the weak view (switch off for digits, e.g. SVHN)
     translate: float = 0.125        # largest random shift of the weak view, as a fraction of the image side
@@ -73,8 +74,7 @@ class FixMatchConfig:
     # FixMatch
     threshold: float = 0.95         # confidence tau above which a pseudo-label is used
     lambda_u: float = 1.0           # weight of the unlabeled loss; 0 trains the supervised-only baseline
-    joint_forward: bool = True      # one forward pass of labeled, weak and strong views together, as the reference; False:
-                                    # the pseudo-labels come from a separate forward of the weak views without gradient
+    joint_forward: bool = True      # one forward pass of labeled, weak and strong views, as the reference (off: a no-grad weak pass)
     # evaluation and speed
     eval_every: int = 1024          # steps between evaluations (and checkpoints); the paper's "epoch" is 1024 steps
     eval_batch_size: int = 1024     # test images per forward pass when evaluating
@@ -88,12 +88,7 @@ class FixMatchConfig:
 
 # %% ../nbs/05_fixmatch.ipynb #79eeb096
 def _check_config(cfg):
-    hints = typing.get_type_hints(type(cfg))
-    for f in fields(cfg):
-        v, t = getattr(cfg, f.name), hints[f.name]
-        if t is float and isinstance(v, int) and not isinstance(v, bool): setattr(cfg, f.name, v := float(v))
-        if (isinstance(v, bool) and t is not bool and bool not in typing.get_args(t)) or not isinstance(v, t):
-            raise SemiperturbError(f"config {f.name} must be {getattr(t, '__name__', t)}, got {type(v).__name__} {v!r}")
+    check_types(cfg)
     for k in ('labels', 'steps', 'batch_size', 'mu', 'eval_every', 'eval_batch_size'):
         if getattr(cfg, k) is not None and getattr(cfg, k) <= 0: raise SemiperturbError(f"config {k} must be positive, got {getattr(cfg, k)}")
     if not 0 <= cfg.threshold <= 1: raise SemiperturbError(f"threshold must be in [0, 1], got {cfg.threshold}")
@@ -102,9 +97,7 @@ def _check_config(cfg):
 
 def config_from_dict(d:dict) -> FixMatchConfig:
     "A `FixMatchConfig` from a dict (e.g. a saved `config.json`); unknown keys raise `SemiperturbError`."
-    known = {f.name for f in fields(FixMatchConfig)}
-    if unknown := sorted(set(d) - known): raise SemiperturbError(f"unknown config keys {unknown}; known keys: {sorted(known)}")
-    return FixMatchConfig(**d)
+    return config_from(FixMatchConfig, d)
 
 # %% ../nbs/05_fixmatch.ipynb #e5ed5f5e
 def param_groups(model:nn.Module, wd:float) -> list:
@@ -143,6 +136,21 @@ def get_strong(strong, flip:bool=True, translate:float=0.125) -> typing.Callable
         raise SemiperturbError(f"unknown strong-view source {strong!r}: use one of {', '.join([*STRONG_SOURCES, *CVAE_SOURCES])}")
     return partial(STRONG_SOURCES[strong], flip=flip, translate=translate)
 
+# %% ../nbs/05_fixmatch.ipynb #0c71332b
+def show_framework():
+    "The whole method: weak view -> CVAE -> strong view -> classifier, and the FixMatch loss; returns the figure."
+    W, C, F_, L = '#dbe9f6', '#fde3c8', '#d9f0d3', '#f3d5e6'
+    boxes = {'img': (0.7, 2.2, 'unlabeled\nimage', W), 'weak': (2.2, 2.2, 'weak_aug\n(flip, translate)', W),
+             'x': (3.8, 2.2, 'weak view x', W), 'prior': (5.3, 3.4, 'prior p(z|x)\nμ_p, σ_p', C),
+             'z': (7.1, 3.4, 'z = μ_p + σ_p·u\nu ~ N(0, I)', C), 'gen': (8.9, 3.4, 'generator\ng(z, x)', C),
+             'xs': (10.6, 3.4, 'strong view x̃', C), 'fs': (10.6, 2.2, 'classifier f(x̃)', F_),
+             'fw': (6.2, 1.4, 'classifier f(x)', F_), 'pl': (8.6, 1.4, 'pseudo-label ŷ\nif max f(x) ≥ τ', F_),
+             'lu': (12.4, 2.2, 'L_u = H(ŷ, f(x̃))', L), 'lab': (3.8, 0.8, 'labeled batch\n(weak_aug)', W),
+             'ls': (6.2, 0.8, 'L_s = H(y, f(x))', L), 'loss': (12.4, 0.8, 'L = L_s + λ_u L_u', L)}
+    arrows = [('img', 'weak'), ('weak', 'x'), ('x', 'prior'), ('prior', 'z'), ('z', 'gen'), ('x', 'gen'), ('gen', 'xs'),
+              ('xs', 'fs'), ('x', 'fw'), ('fw', 'pl'), ('pl', 'lu'), ('fs', 'lu'), ('lab', 'ls'), ('ls', 'loss'), ('lu', 'loss')]
+    return draw_diagram(boxes, arrows, 'FixMatch with strong views from a CVAE trained on (weak_aug(u), strong_aug(u)) pairs')
+
 # %% ../nbs/05_fixmatch.ipynb #295b1fa0
 def make_strong(cfg:FixMatchConfig, device='cpu', data:ImageData=None) -> typing.Callable:
     "The strong-view function of `cfg` (`cfg.strong`, with `cfg.cvae` loaded onto `device` for the 'cvae-*' sources)."
@@ -150,23 +158,6 @@ def make_strong(cfg:FixMatchConfig, device='cpu', data:ImageData=None) -> typing
     if not cfg.cvae: raise SemiperturbError(f"--strong {cfg.strong} needs --cvae CKPT (train one with `semiperturb train-cvae`)")
     cvae, _ = load_cvae(cfg.cvae, dataset=data if data is not None else cfg.dataset, device=device)
     return cvae_strong(cvae, CVAE_SOURCES[cfg.strong], cfg.sigma, cfg.alpha, cfg.mix_p, cfg.flip, cfg.translate)
-
-# %% ../nbs/05_fixmatch.ipynb #b528f295
-def get_device(device:str='auto') -> torch.device:
-    "`device` as a `torch.device`; 'auto' picks CUDA when available."
-    if device == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    try: dev = torch.device(device)
-    except RuntimeError: raise SemiperturbError(f"unknown device {device!r}: use auto, cpu or cuda") from None
-    if dev.type == 'cuda' and not torch.cuda.is_available(): raise SemiperturbError("--device cuda but no CUDA GPU is visible; use --device cpu")
-    return dev
-
-def on_device(flag:bool|None, device:torch.device) -> bool:
-    "A speed switch's value: `flag` if set, else True on CUDA and False elsewhere."
-    return device.type == 'cuda' if flag is None else bool(flag)
-
-def autocast(device:torch.device, bf16:bool|None=None):
-    "bfloat16 autocast on `device` when `bf16` (None: on CUDA only), else a no-op context."
-    return torch.autocast(device.type, dtype=torch.bfloat16) if on_device(bf16, device) else contextlib.nullcontext()
 
 # %% ../nbs/05_fixmatch.ipynb #1d41a274
 def safe_compile(model:nn.Module) -> typing.Callable:
@@ -332,42 +323,55 @@ def summarize(log:list, device='cpu') -> dict:
 
 # %% ../nbs/05_fixmatch.ipynb #89e55ba6
 class ProgressCallback(Callback):
-    "fastprogress bars (evaluations x steps), one metrics line per evaluation, and a live loss/accuracy plot in notebooks."
+    "Bars, a table row per evaluation and a live loss/accuracy plot for a person; one plain line per evaluation in a log (`bars=False`)."
     order = 50
+    def __init__(self, bars:bool=None): self.bars = bars                       # None: `semiperturb.data.interactive()`
     def before_fit(self):
         c = self.trainer.cfg
         self.n_evals = -(-c.steps // c.eval_every)
-        self.mb = master_bar(range(self.n_evals))
-        if not isinstance(self.mb, ConsoleMasterBar): self.mb.names = ['sup loss', 'unsup loss', 'test accuracy']  # graph legend
-        self.mb.on_iter_begin()
-        self.mb.write(['step', 'accuracy', 'sup_loss', 'unsup_loss', 'mask_rate', 'pl_acc', 'time'], table=True)
+        self.p = Progress(self.n_evals, ['step', 'accuracy', 'sup_loss', 'unsup_loss', 'mask_rate', 'pl_acc', 'time'], self.bars)
+        self.graph = self.p.bars and not isinstance(self.p.mb, ConsoleMasterBar)  # a notebook
+        if self.graph: self.p.mb.names = ['sup loss', 'unsup loss', 'test accuracy']  # graph legend
         self._bar()
 
     def _bar(self):
         t = self.trainer
         self.start = t.step - t.step % t.cfg.eval_every
-        self.mb.update(self.start // t.cfg.eval_every)
-        self.pb = progress_bar(range(min(t.cfg.eval_every, t.cfg.steps - self.start)), parent=self.mb, leave=False)
-        self.pb.update(t.step - self.start)
+        self.p.segment(self.start // t.cfg.eval_every, min(t.cfg.eval_every, t.cfg.steps - self.start), t.step - self.start)
 
-    def after_step(self): self.pb.update(self.trainer.step - self.start)
+    def after_step(self): self.p.step(self.trainer.step - self.start)
 
 # %% ../nbs/05_fixmatch.ipynb #e46eea94
-def _fmt(v): return '-' if v is None else f'{v:.4f}' if isinstance(v, float) else str(v)
-
 @patch
 def after_eval(self:ProgressCallback):
     t, m = self.trainer, self.trainer.log[-1]
-    self.mb.write([_fmt(m[k]) for k in ('step', 'accuracy', 'sup_loss', 'unsup_loss', 'mask_rate', 'pseudo_label_accuracy')]
-                  + [time.strftime('%H:%M:%S', time.gmtime(m['seconds']))], table=True)
-    steps = [m['step'] for m in t.log]
-    self.mb.update_graph([[steps, [m[k] for m in t.log]] for k in ('sup_loss', 'unsup_loss', 'accuracy')],
-                         [0, t.cfg.steps], [0, max(1., *(m['sup_loss'] for m in t.log), *(m['unsup_loss'] for m in t.log))])
+    self.p.row(*(m[k] for k in ('step', 'accuracy', 'sup_loss', 'unsup_loss', 'mask_rate', 'pseudo_label_accuracy', 'seconds')))
+    if self.graph:
+        steps = [m['step'] for m in t.log]
+        self.p.mb.update_graph([[steps, [m[k] for m in t.log]] for k in ('sup_loss', 'unsup_loss', 'accuracy')],
+                               [0, t.cfg.steps], [0, max(1., *(m['sup_loss'] for m in t.log), *(m['unsup_loss'] for m in t.log))])
     if t.step < t.cfg.steps: self._bar()
 
 @patch
-def after_fit(self:ProgressCallback):
-    self.mb.update(self.n_evals); self.mb.on_iter_end()
+def after_fit(self:ProgressCallback): self.p.close()
+
+# %% ../nbs/05_fixmatch.ipynb #b66f85a1
+def tensorboard_writer(log_dir):
+    "A `torch.utils.tensorboard.SummaryWriter` writing into `log_dir`, refused in one line when tensorboard is not installed."
+    try: from torch.utils.tensorboard import SummaryWriter
+    except ImportError: raise SemiperturbError("--tensorboard needs the tensorboard package: pip install tensorboard") from None
+    return SummaryWriter(str(log_dir))
+
+class TensorBoardCallback(Callback):
+    "Write each evaluation's metrics as TensorBoard scalars into `log_dir` (`writer`: any object with `add_scalar`, `flush`, `close`)."
+    order = 60
+    def __init__(self, log_dir=None, writer=None): self.writer = writer or tensorboard_writer(log_dir)
+    def after_eval(self):
+        m = self.trainer.log[-1]
+        for k, v in m.items():
+            if k not in ('step', 'seconds') and v is not None: self.writer.add_scalar(('test/' if k == 'accuracy' else 'train/') + k, v, m['step'])
+        self.writer.flush()
+    def after_fit(self): self.writer.close()
 
 # %% ../nbs/05_fixmatch.ipynb #e3cbc931
 def show_curves(log, figsize=(12, 3.2)):
@@ -445,9 +449,8 @@ RUNTIME_KEYS = ('device', 'compile', 'data_dir')  # config keys a resumed run ma
 
 def _prepare_run_dir(run_dir, cfg, resume):
     p = Path(run_dir)
-    exists = (p/'config.json').exists() or (p/'checkpoint.pt').exists()
-    if exists and not resume: raise SemiperturbError(f"{p} already holds a run; pass --resume to continue it, or --out DIR to start a new one")
-    if resume:
+    if not resume: refuse_overwrite(p, fix='pass --resume to continue the run there, or --out DIR to start a new one')
+    else:
         if not (p/'checkpoint.pt').exists(): raise SemiperturbError(f"--resume: {p} has no checkpoint.pt to resume from; drop --resume to start a new run")
         saved = json.loads((p/'config.json').read_text())
         diff = sorted(k for k, v in asdict(cfg).items() if k not in RUNTIME_KEYS and saved.get(k) != v)
@@ -491,61 +494,41 @@ def run_name(cfg:FixMatchConfig) -> str:
     return f"{Path(cfg.dataset).name}_{labels}_{cfg.arch}_{strong if cfg.lambda_u > 0 else 'supervised'}_seed{cfg.seed}"
 
 # %% ../nbs/05_fixmatch.ipynb #367abef1
-def train_cmd(dataset:str='fashion-mnist', # a name (fashion-mnist, cifar10, cifar100, svhn, stl10) or a folder with labeled/ unlabeled/ test/
-              labels:int=None, # number of labeled examples, a multiple of the number of classes (default: 250; a folder dataset: all of ROOT/labeled/)
-              arch:str=None, # wrn-28-2, wrn-28-8, cnn, wrn-10-2, wrn-10-2-s2, wrn-16-2-s2, wrn-10-4-s2 (default: the preset's, else wrn-28-2)
-              init:str=None, # start from a pre-trained encoder: the encoder.pt written by `semiperturb pretrain`
-              steps:int=None, # training steps (default: the preset's, else 2**20 as in the paper)
-              seed:int=0, # seed of the split, the initialisation and all sampling
-              out:str=None, # run directory (default: runs/DATASET_LABELS_ARCH_STRONG_seedSEED)
-              data_dir:str=None, # where the data lives (default: $SEMIPERTURB_DATA, then the Debian path, then a download)
-              eval_every:int=None, # steps between evaluations and checkpoints (default: preset's, else 1024)
-              batch_size:int=None, # labeled batch size B (default: preset's, else 64)
-              mu:int=None, # unlabeled batch is mu * B (default: preset's, else 7)
-              threshold:float=None, # pseudo-label confidence threshold tau (default: preset's, else 0.95)
-              lambda_u:float=None, # unlabeled loss weight (default 1); 0 trains the supervised-only baseline
-              lr:float=None, # initial learning rate (default: preset's, else 0.03)
-              wd:float=None, # weight decay (default 5e-4)
-              ema:float=None, # EMA decay of the evaluated weights (default 0.999)
-              strong:str='randaugment', # strong-view source: randaugment, cvae-sample, cvae-smooth, cvae-cutout or cvae-mix
-              cvae:str=None, # CVAE checkpoint (from `semiperturb train-cvae`) for the cvae-* sources
-              sigma:float=None, # cvae-smooth: latent noise level (default 0.84)
-              alpha:float=None, # cvae-sample/-cutout/-mix: strength, the scale of u (default 1)
-              mix_p:float=None, # cvae-mix: probability of a generated view (default 0.5)
-              device:str='auto', # auto, cpu or cuda
-              compile:bool=False, # torch.compile the training step's forward pass
-              bf16:bool=None, # bfloat16 autocast, --bf16 or --no-bf16 (default: the preset's, else on CUDA only)
-              channels_last:bool=None, # channels-last memory format, --channels-last or --no-channels-last (default: the preset's, else on CUDA only)
-              resume:bool=False, # continue the run in --out from its checkpoint
-              preset:str='auto', # auto (cpu on a CPU, full on CUDA), cpu (10 minutes on 2 cores), quick (minutes) or full (the paper's GPU setting); given options override it
-              flip:bool=True, # random horizontal flips in the weak view (--no-flip for digits)
-              joint_forward:bool=True, # --no-joint-forward: pseudo-labels from a separate no-grad forward of the weak views (CPU economy)
-              quiet:bool=False): # no progress bars or metrics lines
+def train_cmd(out:str=None, # run directory (default: runs/DATASET_LABELS_ARCH_STRONG_seedSEED)
+              preset:str=None, # auto (the default: cpu on a CPU, full on CUDA), cpu, quick or full: values for the options not given
+              config:str=None, # a saved config.json (or a run directory holding one) to run again; given options override it
+              resume:bool=False, # continue the run in --out from its checkpoint, with its saved config (given options must agree)
+              quiet:bool=False, # no progress bars or metrics lines
+              tensorboard:str=None, # also write the metrics as TensorBoard scalars into this folder (needs tensorboard)
+              **options:FixMatchConfig): # `FixMatchConfig` fields (`steps=100`, `strong='cvae-sample'`, ...); given ones win
     "Train a FixMatch classifier (or, with --lambda-u 0, its supervised-only baseline)."
-    cfg, opts = train_config(**_given_args(train_cmd, locals()))
+    cfg = train_config(preset, config, **options)
     run_dir = Path(out) if out is not None else Path('runs')/run_name(cfg)
     if resume and (run_dir/'config.json').exists():  # continue with the saved config; given options must agree with it
-        cfg = config_from_dict({**json.loads((run_dir/'config.json').read_text()), **opts})
+        if config is not None: raise SemiperturbError("--resume continues with the run's own config.json; drop --config")
+        cfg = train_config(config=run_dir, **options, **({'preset': resolve_preset(preset, cfg.device)} if preset else {}))
+    cbs = [TensorBoardCallback(tensorboard)] if tensorboard else []
     if not quiet: print(f"preset {cfg.preset}: {cfg.arch}, {cfg.steps} steps of B={cfg.batch_size}, mu={cfg.mu} on {get_device(cfg.device)}")
-    t = fit(cfg, run_dir, resume=resume, quiet=quiet)
+    t = fit(cfg, run_dir, resume=resume, quiet=quiet, cbs=cbs)
     s = summarize(t.log, t.device)
     print(f"{run_dir}: accuracy {100*s['accuracy']:.2f}% (best {100*s['best_accuracy']:.2f}%, median of last 20 "
           f"{100*s['median20_accuracy']:.2f}%) after {s['steps']} steps in {s['seconds']:.0f} s on {s['device']}")
 
 # %% ../nbs/05_fixmatch.ipynb #a1fe546b
-def _given_args(f, args:dict) -> dict:
-    "The arguments in `args` that differ from `f`'s defaults (i.e. the options a user gave)."
-    sig = inspect.signature(f).parameters
-    return {k: v for k, v in args.items() if k in sig and v is not None and v != sig[k].default}
+def train_config(preset:str=None, # a name in `PRESETS`, or 'auto' (the default); not with `config`
+                 config=None, # a saved config.json, or a run directory holding one
+                 **options) -> FixMatchConfig: # `FixMatchConfig` fields; they override the preset or the saved config
+    "The `FixMatchConfig` that `semiperturb train` runs: the defaults, then `preset`'s values or a saved `config`, then `options`."
+    if config is not None:
+        if preset is not None: raise SemiperturbError("--preset and --config both set every value; pass one of them")
+        return config_from_dict({**asdict(read_config(config, FixMatchConfig)), **options})
+    preset = resolve_preset(preset or 'auto', options.get('device', 'auto'))
+    if 'labels' not in options and Path(options.get('dataset', FixMatchConfig.dataset)).expanduser().is_dir():
+        options = {**options, 'labels': None}                                    # a folder dataset: all of its labels
+    return config_from_dict({**PRESETS[preset], **options, 'preset': preset})
 
-def train_config(preset:str='auto', **options) -> tuple:
-    "The `FixMatchConfig` that `semiperturb train` runs for the given `options` (config fields) and `preset`, and the options that are config fields."
-    preset = resolve_preset(preset, options.get('device', 'auto'))
-    keys = {f.name for f in fields(FixMatchConfig)}
-    opts = {k: v for k, v in options.items() if k in keys and k != 'preset'}
-    if options.get('labels') is None and Path(options.get('dataset') or FixMatchConfig.dataset).expanduser().is_dir():
-        opts['labels'] = None                                                    # a folder dataset: all of its labels
-    return config_from_dict({**asdict(FixMatchConfig()), **PRESETS[preset], **opts, 'preset': preset}), opts
+train_cmd.epilog = 'presets (FixMatchConfig values; the options given override them):\n' + '\n'.join(
+    f"  {k:<6} {' '.join(f'{f}={v}' for f, v in p.items())}" for k, p in PRESETS.items())
 
 # %% ../nbs/05_fixmatch.ipynb #febbeb00
 def show_runs(runs:dict, figsize=(6, 3.5)):

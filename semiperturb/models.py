@@ -6,14 +6,14 @@
 from __future__ import annotations
 from functools import partial
 import torch, torch.nn as nn, torch.nn.functional as F
-import os, shutil, tempfile
+import contextlib, os, shutil, tempfile
 from pathlib import Path
 from .data import SemiperturbError
 
 # %% auto #0
 __all__ = ['ARCHS', 'CLASSIFIER_KEYS', 'Normalize', 'conv3x3', 'conv1x1', 'batch_norm', 'lrelu', 'init_weights', 'ResidualBlock',
            'WideResNet', 'SmallCNN', 'make_model', 'load_checkpoint', 'save_classifier', 'model_classes',
-           'load_classifier']
+           'load_classifier', 'on_device', 'autocast']
 
 # %% ../nbs/02_models.ipynb #def9abb6
 class Normalize(nn.Module):
@@ -157,3 +157,13 @@ def load_classifier(path, # a classifier file, a run's checkpoint.pt, or a run d
     try: model.load_state_dict(ck['ema'])
     except RuntimeError: raise SemiperturbError(f"{path}: its weights do not fit a {ck['arch']!r} network; the file is damaged") from None
     return model.to(device).eval(), {k: v for k, v in ck.items() if k not in ('ema', 'model', 'opt', 'rng')}
+
+# %% ../nbs/02_models.ipynb #180c52d8
+def on_device(flag:bool|None, device:torch.device) -> bool:
+    "A speed switch's value: `flag` if set, else True on CUDA and False elsewhere."
+    return torch.device(device).type == 'cuda' if flag is None else bool(flag)
+
+def autocast(device:torch.device, bf16:bool|None=None):
+    "bfloat16 autocast on `device` when `bf16` (None: on CUDA only), else a no-op context."
+    device = torch.device(device)
+    return torch.autocast(device.type, dtype=torch.bfloat16) if on_device(bf16, device) else contextlib.nullcontext()

@@ -10,20 +10,18 @@ from functools import partial
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib.pyplot as plt
-from matplotlib.patches import FancyBboxPatch
 from scipy.stats import beta as beta_dist, binomtest, chi2, norm
-from .data import SemiperturbError, load_dataset, environment
-from .augment import to_float, weak_aug, strong_aug, cutout
-from .cvae import CVAE, CVAEConfig, cvae_loss, default_device, fixmatch_pair, pair_fn, load_cvae, make_cvae, cvae_config
+from .data import SemiperturbError, load_dataset, get_device, refuse_overwrite, environment
+from .augment import to_float, weak_aug, strong_aug, cutout, show_image_grid
+from .cvae import CVAE, CVAEConfig, cvae_loss, fixmatch_pair, pair_fn, load_cvae, make_cvae, cvae_config
 from .models import load_classifier
 
 # %% auto #0
 __all__ = ['ABSTAIN', 'VIEW_SOURCES', 'evaluating', 'decode_offsets', 'sample_views', 'smooth_views', 'cvae_strong',
            'project_ball', 'truncated_normal', 'truncated_views', 'latent_offsets', 'radius_stats', 'heldout_pairs',
            'cvae_quality', 'smooth_counts', 'lower_confidence_bound', 'certified_radius', 'certify', 'smooth_predict',
-           'certified_accuracy', 'show_radius_hist', 'show_image_grid', 'show_sigma_sweep', 'view_diagnostics',
-           'view_sources', 'diagnose', 'diagnostics_table', 'diagnose_cmd', 'show_framework', 'show_generator',
-           'samples_cmd', 'certify_cmd']
+           'certified_accuracy', 'show_radius_hist', 'show_sigma_sweep', 'view_diagnostics', 'view_sources', 'diagnose',
+           'diagnostics_table', 'diagnose_cmd', 'samples_cmd', 'certify_cmd']
 
 # %% ../nbs/04_perturb.ipynb #91ea4d6c
 @contextmanager
@@ -189,21 +187,6 @@ def show_radius_hist(norms, eps:float=None, sigmas=(0.84, 1.12), figsize=(5, 3))
     fig.tight_layout()
     return fig
 
-# %% ../nbs/04_perturb.ipynb #8aecbb88
-def show_image_grid(cols:dict, size:float=1.1, title:str=None):
-    "A grid with one column per entry of `cols` (title -> (N, C, H, W) images in [0, 1]) and one row per image."
-    names, n = list(cols), len(next(iter(cols.values())))
-    fig, axs = plt.subplots(n, len(names), figsize=(size * len(names), size * n), squeeze=False)
-    for j, k in enumerate(names):
-        for i in range(n):
-            im = cols[k][i].detach().float().cpu().permute(1, 2, 0).clamp(0, 1).numpy()
-            axs[i, j].imshow(im[..., 0] if im.shape[-1] == 1 else im, cmap='gray', vmin=0, vmax=1)
-            axs[i, j].axis('off')
-        axs[0, j].set_title(k, fontsize=8)
-    if title: fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    return fig
-
 # %% ../nbs/04_perturb.ipynb #ca2f7c2d
 def show_sigma_sweep(cvae:CVAE, x:torch.Tensor, sigmas=(0., 0.5, 0.84, 1.12, 2., 3.), generator=None):
     "Views of `x` at smoothing levels `sigmas`, one shared noise direction per image; returns the figure."
@@ -259,7 +242,7 @@ def diagnose(cvae_path, # a CVAE checkpoint (`semiperturb train-cvae`)
              seed:int=0, # seed of the images' views and the pairs
              device=None) -> dict: # where to compute (default: CUDA if available)
     "The view diagnostics of every source of `VIEW_SOURCES` for the CVAE at `cvae_path`, and the CVAE's quality: a record."
-    device = torch.device(device or default_device())
+    device = get_device(device)
     clf, cmeta = load_classifier(classifier_path, device)
     data = load_dataset(cmeta['dataset'])
     cvae, meta = load_cvae(cvae_path, dataset=data, device=device)
@@ -292,7 +275,7 @@ def diagnose_cmd(cvae:str=None, # CVAE checkpoint written by `semiperturb train-
     "Measure how realistic every strong-view source is: label preservation, diversity, distance; and the CVAE's quality."
     if cvae is None or classifier is None: raise SemiperturbError("pass --cvae CKPT and --classifier FILE (a reference classifier)")
     if n < 1: raise SemiperturbError(f"--n must be at least 1, got {n}")
-    if out and Path(out).exists() and not overwrite: raise SemiperturbError(f"{out} already exists; choose another --out or pass --overwrite")
+    if out: refuse_overwrite(out, overwrite)
     rec = diagnose(cvae, classifier, n, seed, device)
     print(diagnostics_table(rec))
     q = rec['cvae_quality']
@@ -302,65 +285,6 @@ def diagnose_cmd(cvae:str=None, # CVAE checkpoint written by `semiperturb train-
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(str(out) + '.tmp'); tmp.write_text(json.dumps(rec, indent=1) + '\n'); tmp.replace(out)
     return rec
-
-# %% ../nbs/04_perturb.ipynb #eb1daea4
-def _box_size(text, fontsize=8):
-    "Width and height in inches of a box around `text` (monospace-ish estimate)."
-    lines = text.split('\n')
-    return max(map(len, lines)) * 0.58 * fontsize / 72 + 0.2, len(lines) * 1.25 * fontsize / 72 + 0.14
-
-def _edge(c, other, size):
-    "The point where the segment from box centre `c` towards `other` leaves a box of `size`."
-    (x, y), (dx, dy), (w, h) = c, (other[0] - c[0], other[1] - c[1]), size
-    t = min(w / 2 / abs(dx) if dx else np.inf, h / 2 / abs(dy) if dy else np.inf)
-    return x + t * dx, y + t * dy
-
-def _diagram(boxes:dict, arrows:list, title=None, fontsize=8):
-    "Boxes {key: (x, y, text, color)} (inches) joined by `arrows` [(from, to)]; returns the figure."
-    xs, ys = [b[0] for b in boxes.values()], [b[1] for b in boxes.values()]
-    W, H = max(xs) + 1.2, max(ys) + 0.9
-    fig = plt.figure(figsize=(W, H)); ax = fig.add_axes([0, 0, 1, 1])
-    ax.set_xlim(0, W); ax.set_ylim(0, H); ax.axis('off')
-    sizes = {k: _box_size(t, fontsize) for k, (_, _, t, _) in boxes.items()}
-    for k, (x, y, t, c) in boxes.items():
-        w, h = sizes[k]
-        ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle='round,pad=0,rounding_size=0.06', fc=c, ec='0.3', lw=0.8))
-        ax.text(x, y, t, ha='center', va='center', fontsize=fontsize)
-    for a, b in arrows:
-        ca, cb = boxes[a][:2], boxes[b][:2]
-        ax.annotate('', _edge(cb, ca, sizes[b]), _edge(ca, cb, sizes[a]),
-                    arrowprops=dict(arrowstyle='-|>', color='0.3', lw=1, shrinkA=1, shrinkB=1))
-    if title: ax.text(W / 2, H - 0.25, title, ha='center', va='center', fontsize=fontsize + 2)
-    return fig
-
-# %% ../nbs/04_perturb.ipynb #0815fc06
-def show_framework():
-    "The whole method: weak view -> CVAE -> strong view -> classifier, and the FixMatch loss; returns the figure."
-    W, C, F_, L = '#dbe9f6', '#fde3c8', '#d9f0d3', '#f3d5e6'
-    boxes = {'img': (0.7, 2.2, 'unlabeled\nimage', W), 'weak': (2.2, 2.2, 'weak_aug\n(flip, translate)', W),
-             'x': (3.8, 2.2, 'weak view x', W), 'prior': (5.3, 3.4, 'prior p(z|x)\nμ_p, σ_p', C),
-             'z': (7.1, 3.4, 'z = μ_p + σ_p·u\nu ~ N(0, I)', C), 'gen': (8.9, 3.4, 'generator\ng(z, x)', C),
-             'xs': (10.6, 3.4, 'strong view x̃', C), 'fs': (10.6, 2.2, 'classifier f(x̃)', F_),
-             'fw': (6.2, 1.4, 'classifier f(x)', F_), 'pl': (8.6, 1.4, 'pseudo-label ŷ\nif max f(x) ≥ τ', F_),
-             'lu': (12.4, 2.2, 'L_u = H(ŷ, f(x̃))', L), 'lab': (3.8, 0.8, 'labeled batch\n(weak_aug)', W),
-             'ls': (6.2, 0.8, 'L_s = H(y, f(x))', L), 'loss': (12.4, 0.8, 'L = L_s + λ_u L_u', L)}
-    arrows = [('img', 'weak'), ('weak', 'x'), ('x', 'prior'), ('prior', 'z'), ('z', 'gen'), ('x', 'gen'), ('gen', 'xs'),
-              ('xs', 'fs'), ('x', 'fw'), ('fw', 'pl'), ('pl', 'lu'), ('fs', 'lu'), ('lab', 'ls'), ('ls', 'loss'), ('lu', 'loss')]
-    return _diagram(boxes, arrows, 'FixMatch with strong views from a CVAE trained on (weak_aug(u), strong_aug(u)) pairs')
-
-# %% ../nbs/04_perturb.ipynb #06661666
-def show_generator(cvae:CVAE=None):
-    "The generator g(z, x) of `cvae` (default: the paper's sizes) as a block diagram; returns the figure."
-    cfg, (c, h, w) = (cvae.cfg, cvae.shape) if cvae is not None else (cvae_config(), (3, 32, 32))
-    B, G = '#dbe9f6', '#fde3c8'
-    boxes = {'z': (0.6, 2.2, f'z\n({cfg.latent_dim})', G), 'fc': (2.0, 2.2, f'Linear\n{cfg.latent_dim} → {h}·{w}', G),
-             'map': (3.6, 2.2, f'reshape\n1×{h}×{w}', G), 'x': (3.6, 0.6, f'x\n{c}×{h}×{w}', B),
-             'cat': (5.1, 1.4, f'concat\n{c + 1}×{h}×{w}', B), 'stem': (6.6, 1.4, f'conv 3×3\n{c + 1} → {cfg.big_ch}', B),
-             'res': (8.6, 1.4, f'{cfg.nblocks} × pre-act ResBlock:\nBN-ReLU-conv {cfg.big_ch}→{cfg.small_ch}\n'
-                               f'BN-ReLU-conv {cfg.small_ch}→{cfg.big_ch}\n+ identity', B),
-             'head': (10.7, 1.4, f'BN-ReLU\nconv 3×3 {cfg.big_ch} → {c}', B), 'out': (12.4, 1.4, f'sigmoid\nx̃: {c}×{h}×{w}\nin [0, 1]', G)}
-    arrows = [('z', 'fc'), ('fc', 'map'), ('map', 'cat'), ('x', 'cat'), ('cat', 'stem'), ('stem', 'res'), ('res', 'head'), ('head', 'out')]
-    return _diagram(boxes, arrows, f'Generator g(z, x): latent {cfg.latent_dim}, {cfg.nblocks} residual blocks, no downsampling')
 
 # %% ../nbs/04_perturb.ipynb #ccc521d9
 def samples_cmd(cvae:str=None, # CVAE checkpoint written by `semiperturb train-cvae` (required)
@@ -372,12 +296,11 @@ def samples_cmd(cvae:str=None, # CVAE checkpoint written by `semiperturb train-c
                 n:int=8, # number of test images (rows)
                 k:int=6, # smoothed views per image (columns)
                 seed:int=0, # seed of the image choice and the noise
-                device:str=None, # 'cuda' or 'cpu' (default: cuda if available)
+                device:str='auto', # auto (CUDA if available), cpu or cuda
                 overwrite:bool=False): # replace an existing --out
     "Render a grid of test images and their latent-smoothed CVAE views to a PNG file."
     if cvae is None: raise SemiperturbError("pass --cvae CKPT, a checkpoint written by `semiperturb train-cvae`")
-    out, device = Path(out), device or default_device()
-    if out.exists() and not overwrite: raise SemiperturbError(f"{out} already exists; choose another --out or pass --overwrite")
+    out, device = refuse_overwrite(out, overwrite), get_device(device)
     name = dataset and (Path(dataset).name if Path(dataset).is_dir() else dataset)  # a folder dataset is named after its folder
     _, meta = load_cvae(cvae, dataset=name)  # refuse a mismatch before loading any data
     data = load_dataset(dataset or meta['dataset'], data_dir, image_size)
@@ -403,13 +326,12 @@ def certify_cmd(run:str=None, # a FixMatch run directory written by `semiperturb
                 batch_size:int=1000, # images per classifier call
                 seed:int=0, # seed of the noise
                 data_dir:str=None, # where the data lives
-                device:str=None, # 'cuda' or 'cpu' (default: cuda if available)
+                device:str='auto', # auto (CUDA if available), cpu or cuda
                 out:str=None, # optional JSON file for per-image results
                 overwrite:bool=False): # replace an existing --out
     "Certify a FixMatch classifier smoothed in the latent space of a CVAE (Cohen et al. 2019; Wong & Kolter 2021)."
     if run is None or cvae is None: raise SemiperturbError("pass --run RUN (a `semiperturb train` run) and --cvae CKPT (a `semiperturb train-cvae` checkpoint)")
-    device = device or default_device()
-    if out and Path(out).exists() and not overwrite: raise SemiperturbError(f"{out} already exists; choose another --out or pass --overwrite")
+    device, out = get_device(device), out and refuse_overwrite(out, overwrite)
     model, meta = load_classifier(run, device=device)
     cfg = meta.get('config', {})
     data = load_dataset(cfg.get('dataset', meta.get('dataset')), data_dir or cfg.get('data_dir'), cfg.get('image_size'))

@@ -4,16 +4,16 @@
 
 # %% ../nbs/04a_pretrain.ipynb #f3762332
 from __future__ import annotations
-import contextlib, inspect, json, math, os, time, typing
+import json, math, os, time
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib.pyplot as plt
 from fastcore.basics import patch
-from fastprogress.fastprogress import master_bar, progress_bar
-from .data import SemiperturbError, ImageData, DeviceSampler, load_dataset, environment
+from .data import (SemiperturbError, ImageData, DeviceSampler, Progress, load_dataset, environment, get_device, check_types,
+                              config_from, refuse_overwrite)
 from .augment import to_float, weak_aug, strong_aug
-from .models import ARCHS, make_model
+from .models import ARCHS, make_model, on_device, autocast
 from .cvae import load_cvae
 from .perturb import sample_views
 
@@ -172,12 +172,7 @@ PRESETS = {'quick': dict(batch_size=64, steps=150, eval_every=50, probe_bank=100
 
 # %% ../nbs/04a_pretrain.ipynb #21f2cdb6
 def _check_pretrain(cfg):
-    hints = typing.get_type_hints(type(cfg))
-    for f in fields(cfg):
-        v, t = getattr(cfg, f.name), hints[f.name]
-        if t is float and isinstance(v, int) and not isinstance(v, bool): setattr(cfg, f.name, v := float(v))
-        if (isinstance(v, bool) and t is not bool and bool not in typing.get_args(t)) or not isinstance(v, t):
-            raise SemiperturbError(f"pretrain config {f.name} must be {getattr(t, '__name__', t)}, got {type(v).__name__} {v!r}")
+    check_types(cfg, 'pretrain config')
     for k in ('steps', 'proj_dim', 'eval_every', 'probe_bank', 'probe_queries', 'knn_k'):
         if getattr(cfg, k) <= 0: raise SemiperturbError(f"pretrain config {k} must be positive, got {getattr(cfg, k)}")
     if cfg.batch_size < 2: raise SemiperturbError(f"batch_size must be at least 2 (a view needs negatives), got {cfg.batch_size}")
@@ -204,21 +199,12 @@ def simclr_lr(step:int, steps:int, lr:float, warmup:float=0.05) -> float:
     if step < w: return lr * (step + 1) / w
     return 0.5 * lr * (1 + math.cos(math.pi * (step - w) / max(1, steps - w)))
 
-def _device(name:str='auto') -> torch.device:
-    if name == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    try: dev = torch.device(name)
-    except RuntimeError: raise SemiperturbError(f"unknown device {name!r}: use auto, cpu or cuda") from None
-    if dev.type == 'cuda' and not torch.cuda.is_available(): raise SemiperturbError("--device cuda but no CUDA GPU is visible; use --device cpu")
-    return dev
-
-def _on(flag, dev): return dev.type == 'cuda' if flag is None else bool(flag)
-
 # %% ../nbs/04a_pretrain.ipynb #02a29731
 class Pretrainer:
     "The state of a SimCLR pre-training run of `cfg` on `data`; `fit` trains it."
     def __init__(self, cfg:PretrainConfig, data:ImageData):
-        self.cfg, self.data, self.device = cfg, data, _device(cfg.device)
-        self.mf = torch.channels_last if _on(cfg.channels_last, self.device) else torch.contiguous_format
+        self.cfg, self.data, self.device = cfg, data, get_device(cfg.device)
+        self.mf = torch.channels_last if on_device(cfg.channels_last, self.device) else torch.contiguous_format
         self.cvae = load_cvae(cfg.cvae, dataset=data, device=self.device)[0] if cfg.second_view == 'cvae' else None
         with torch.random.fork_rng(devices=[]):  # initialise from the seed without touching the global RNG
             torch.manual_seed(cfg.seed)
@@ -242,8 +228,7 @@ def one_step(self:Pretrainer):
     v1, v2 = simclr_views(u, self.gen, c.flip, c.translate, self.cvae, c.alpha, c.cutout)
     x = torch.cat([v1, v2]).contiguous(memory_format=self.mf)                     # (2N, C, H, W)
     for grp in self.opt.param_groups: grp['lr'] = simclr_lr(self.step, c.steps, c.lr, c.warmup)
-    with (torch.autocast(self.device.type, dtype=torch.bfloat16) if _on(c.bf16, self.device) else contextlib.nullcontext()):
-        z = self.model(x)                                                         # (2N, proj_dim)
+    with autocast(self.device, c.bf16): z = self.model(x)                                                         # (2N, proj_dim)
     self.loss, self.top1 = nt_xent(*z.chunk(2), c.temperature)
     self.opt.zero_grad(set_to_none=True)
     self.loss.backward()
@@ -277,23 +262,6 @@ def _save_atomic(obj, path):
     "`torch.save` to a temporary file beside `path`, then rename it over `path`."
     tmp = Path(path).with_suffix('.tmp'); torch.save(obj, tmp); os.replace(tmp, path)
 
-# %% ../nbs/04a_pretrain.ipynb #cc4426bc
-class _Bars:
-    "fastprogress bars for `Pretrainer.fit`: a master bar over probes, a bar over the steps between them, a table row per probe."
-    cols = ('step', 'loss', 'pos_top1', 'knn_accuracy', 'time')
-    def __init__(self, n):
-        self.n, self.mb = n, master_bar(range(n)); self.mb.on_iter_begin(); self.mb.write(list(self.cols), table=True)
-    def segment(self, i, n):
-        self.mb.update(i); self.pb = progress_bar(range(n), parent=self.mb, leave=False); self.pb.update(0)
-    def step(self, k): self.pb.update(k)
-    def row(self, m):
-        f = lambda v: '-' if v is None else f'{v:.4f}' if isinstance(v, float) else str(v)
-        self.mb.write([f(m[k]) for k in self.cols[:-1]] + [time.strftime('%H:%M:%S', time.gmtime(m['seconds']))], table=True)
-    def close(self): self.mb.update(self.n); self.mb.on_iter_end()
-
-class _NoBars:
-    def __getattr__(self, name): return lambda *a, **k: None
-
 # %% ../nbs/04a_pretrain.ipynb #ecfe41ea
 @patch
 def _record(self:Pretrainer, run_dir=None, stats=None, bars=None):
@@ -307,7 +275,7 @@ def _record(self:Pretrainer, run_dir=None, stats=None, bars=None):
     if run_dir is not None:
         with open(Path(run_dir)/'metrics.jsonl', 'a') as f: f.write(json.dumps(m) + '\n')
         _save_atomic(self.state_dict(), Path(run_dir)/'checkpoint.pt')
-    (bars or _NoBars()).row(m)
+    if bars: bars.row(*(m[k] for k in ('step', 'loss', 'pos_top1', 'knn_accuracy', 'seconds')))
 
 @patch
 def fit(self:Pretrainer, run_dir=None, quiet:bool=False, until:int=None):
@@ -315,7 +283,8 @@ def fit(self:Pretrainer, run_dir=None, quiet:bool=False, until:int=None):
     c = self.cfg
     n_evals = -(-c.steps // c.eval_every)
     stop = c.steps if until is None else min(c.steps, -(-until // c.eval_every) * c.eval_every)
-    bars, self._t0 = _NoBars() if quiet else _Bars(n_evals), time.time() - self.seconds
+    bars = Progress(n_evals, ['step', 'loss', 'pos_top1', 'knn_accuracy', 'time'], quiet=quiet)
+    self._t0 = time.time() - self.seconds
     if not self.log: self._record(run_dir, None, bars)                           # step 0: the random network
     while self.step < stop:
         seg = self.step // c.eval_every
@@ -384,9 +353,8 @@ def load_encoder(path, # an `encoder.pt` written by `semiperturb pretrain`
 RUNTIME_KEYS = ('device', 'data_dir')  # config keys a resumed run may change
 
 def _prepare_run_dir(p:Path, cfg:PretrainConfig, resume:bool):
-    exists = any((p/f).exists() for f in ('config.json', 'checkpoint.pt', 'encoder.pt'))
-    if exists and not resume: raise SemiperturbError(f"{p} already holds a pre-training run; pass --resume to continue it, or --out DIR to start a new one")
-    if resume:
+    if not resume: refuse_overwrite(p, fix='pass --resume to continue the run there, or --out DIR to start a new one')
+    else:
         if not (p/'checkpoint.pt').exists(): raise SemiperturbError(f"--resume: {p} has no checkpoint.pt to resume from; drop --resume to start a new run")
         saved = json.loads((p/'config.json').read_text())
         if diff := sorted(k for k, v in asdict(cfg).items() if k not in RUNTIME_KEYS and saved.get(k) != v):
@@ -438,38 +406,18 @@ def show_probe(runs:dict, # label -> run directory (with metrics.jsonl) or a lis
     return fig
 
 # %% ../nbs/04a_pretrain.ipynb #87d8e665
-def pretrain_cmd(dataset:str='fashion-mnist', # a name (fashion-mnist, cifar10, ...) or a folder with labeled/ unlabeled/ test/
-                 out:str=None, # run directory: config.json, metrics.jsonl, checkpoint.pt, encoder.pt (default: runs/pretrain_DATASET_ARCH_VIEW_seedSEED)
-                 preset:str=None, # quick (about a minute), cpu (sized for 30 min on 2 cores) or full (GPU); given options override it (default: cpu)
-                 arch:str=None, # the classifier whose body is the encoder: wrn-10-2-s2 (default), cnn, wrn-28-2, ... (use the same with train --init)
-                 steps:int=None, # optimiser steps (default: the preset's)
-                 batch_size:int=None, # images per step, two views each (default: the preset's)
-                 lr:float=None, # peak Adam learning rate (default 1e-3)
-                 temperature:float=None, # NT-Xent temperature (default 0.5)
-                 second_view:str='strong', # strong (a second strong_aug view) or cvae (a view generated by --cvae from a fresh weak view)
-                 cvae:str=None, # CVAE checkpoint (from `semiperturb train-cvae`) for --second-view cvae
-                 alpha:float=None, # strength of the CVAE views, u ~ N(0, alpha^2 I) (default 1)
-                 cutout:int=None, # side of the Cutout square of the strong_aug views in pixels, 0 for none (default 16)
-                 eval_every:int=None, # steps between k-NN probes and checkpoints (default: the preset's)
-                 probe_bank:int=None, # labeled training images in the probe's memory bank (default: the preset's)
-                 probe_queries:int=None, # test images the probe classifies (default: the preset's)
-                 seed:int=0, # seed of the initialisation, the batches and the views
-                 data_dir:str=None, # where the data lives (default: $SEMIPERTURB_DATA, then the Debian path, then a download)
-                 device:str='auto', # auto, cpu or cuda
-                 bf16:bool=None, # bfloat16 autocast, --bf16 or --no-bf16 (default: on CUDA only)
-                 channels_last:bool=None, # channels-last tensors, --channels-last or --no-channels-last (default: the preset's)
-                 flip:bool=True, # random horizontal flips in the views (--no-flip for digits)
-                 resume:bool=False, # continue the run in --out from its checkpoint
-                 quiet:bool=False): # no progress bars or metrics rows
+def pretrain_cmd(out:str=None, # run directory: config.json, metrics.jsonl, checkpoint.pt, encoder.pt (default: runs/pretrain_DATASET_ARCH_VIEW_seedSEED)
+                 preset:str='cpu', # quick (about a minute), cpu (sized for 30 min on 2 cores) or full (GPU): the values of the settings not given
+                 resume:bool=False, # continue the run in --out from its checkpoint (with its saved config; given settings must agree)
+                 quiet:bool=False, # no progress bars or metrics rows
+                 **options:PretrainConfig): # `PretrainConfig` fields (`steps=150`, `second_view='cvae'`, ...); given ones override the preset
     "Pre-train an encoder on the unlabeled pool with SimCLR, for `semiperturb train --init`."
-    args = dict(locals())
-    sig = inspect.signature(pretrain_cmd).parameters
-    given = {k: v for k, v in args.items() if v is not None and v != sig[k].default and k not in ('out', 'preset', 'resume', 'quiet')}
-    cfg = pretrain_config(preset or 'cpu', **given)
+    cfg = pretrain_config(preset, **options)
     run_dir = Path(out) if out is not None else Path('runs')/f"pretrain_{Path(cfg.dataset).name}_{cfg.arch}_{cfg.second_view}_seed{cfg.seed}"
     if resume and (run_dir/'config.json').exists():  # continue with the saved config; given options must agree with it
-        cfg = pretrain_config('cpu', **{**json.loads((run_dir/'config.json').read_text()), **given})
+        cfg = config_from(PretrainConfig, {**json.loads((run_dir/'config.json').read_text()), **options}, 'pretrain config')
     t = pretrain(cfg, run_dir, resume=resume, quiet=quiet)
     print(f"{run_dir/'encoder.pt'}: k-NN probe {100 * t.log[-1]['knn_accuracy']:.2f}% (random network {100 * t.log[0]['knn_accuracy']:.2f}%) "
           f"after {t.step} steps in {t.seconds:.0f} s on {t.device}")
     return run_dir/'encoder.pt'
+

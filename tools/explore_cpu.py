@@ -63,12 +63,13 @@ def time_settings(names, steps=20, warmup=5, repeats=3, out=None):
     import datetime, statistics, time, torch
     from semiperturb.cli import cli_parser
     from semiperturb.data import load_dataset, environment
-    from semiperturb.fixmatch import Trainer, train_cmd, train_config, _given_args
+    from dataclasses import fields
+    from semiperturb.fixmatch import FixMatchConfig, Trainer, train_cmd, train_config
     parser, data = cli_parser(train_cmd), load_dataset('fashion-mnist', download=False)
-    trainers = {}
+    keys, trainers = {f.name for f in fields(FixMatchConfig)}, {}
     for n in names:
-        args = vars(parser.parse_args([*shlex.split(BASE), *shlex.split(SETTINGS[n][1])]))
-        cfg, _ = train_config(**_given_args(train_cmd, args))
+        args = vars(parser.parse_args([*shlex.split(BASE), *shlex.split(SETTINGS[n][1])]))  # only the options given
+        cfg = train_config(args.get('preset'), args.get('config'), **{k: v for k, v in args.items() if k in keys - {'preset'}})
         t = trainers[n] = Trainer(cfg, data)
         t('before_fit')
         for _ in range(warmup): t._with_events(t.one_step, 'step')
