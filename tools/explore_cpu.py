@@ -18,39 +18,48 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT/'results'/'cpu-explore'
-BASE = '--dataset fashion-mnist --batch-size 32 --eval-every 250 --preset cpu --quiet'  # options given below override the preset
+BASE = '--dataset fashion-mnist --eval-every 250 --quiet'  # then each setting's options (which override the cpu preset's values)
 # name -> (what it tries, options); every setting is one seed-0 run
 SETTINGS = {
-    'cnn-mu3-4k-250':       ('small CNN, the old quick preset', '--labels 250 --arch cnn --mu 3 --steps 4000 --lr 0.1 --ema 0.99'),
-    'wrn10s2-mu3-3k-250':   ('WRN-10-2, stride-2 stem, lr 0.03', '--labels 250 --arch wrn-10-2-s2 --channels-last --mu 3 --steps 3000 --lr 0.03 --ema 0.99'),
-    'wrn10s2-mu3-3k-lr.1-250': ('WRN-10-2, stride-2 stem, lr 0.1', '--labels 250 --arch wrn-10-2-s2 --channels-last --mu 3 --steps 3000 --lr 0.1 --ema 0.99'),
-    'wrn10s2-mu7-1500-250': ('WRN-10-2, stride-2 stem, mu 7', '--labels 250 --arch wrn-10-2-s2 --channels-last --mu 7 --steps 1500 --lr 0.03 --ema 0.99'),
-    'wrn16s2-mu3-1500-250': ('WRN-16-2, stride-2 stem', '--labels 250 --arch wrn-16-2-s2 --channels-last --mu 3 --steps 1500 --lr 0.03 --ema 0.99'),
-    'wrn10-mu3-1000-250':   ('WRN-10-2 at full resolution', '--labels 250 --arch wrn-10-2 --mu 3 --steps 1000 --lr 0.03 --ema 0.99'),
-    'wrn10s2-mu3-3k-40':    ('WRN-10-2, stride-2 stem, 40 labels', '--labels 40 --arch wrn-10-2-s2 --channels-last --mu 3 --steps 3000 --lr 0.03 --ema 0.99'),
-    'sup-wrn10s2-3k-250':   ('supervised only, WRN-10-2, stride-2 stem', '--labels 250 --lambda-u 0 --arch wrn-10-2-s2 --channels-last --steps 3000 --lr 0.03 --ema 0.99'),
-    'sup-wrn10s2-3k-40':    ('supervised only, WRN-10-2, stride-2 stem, 40 labels', '--labels 40 --lambda-u 0 --arch wrn-10-2-s2 --channels-last --steps 3000 --lr 0.03 --ema 0.99'),
-    'cnn-mu3-4k-40':        ('small CNN, the old quick preset, 40 labels', '--labels 40 --arch cnn --mu 3 --steps 4000 --lr 0.1 --ema 0.99'),
-    'sup-cnn-4k-250':       ('supervised only, small CNN', '--labels 250 --lambda-u 0 --arch cnn --steps 4000 --lr 0.1 --ema 0.99'),
-    'wrn10s2-mu3-4k-lr.1-250':  ('WRN-10-2-s2, lr 0.1, 4,000 steps', '--labels 250 --arch wrn-10-2-s2 --channels-last --mu 3 --steps 4000 --lr 0.1 --ema 0.99'),
-    'wrn10s2-mu3-4k-lr.1-40':   ('WRN-10-2-s2, lr 0.1, 4,000 steps, 40 labels', '--labels 40 --arch wrn-10-2-s2 --channels-last --mu 3 --steps 4000 --lr 0.1 --ema 0.99'),
-    'wrn10s2-mu3-3k-lr.2-250':  ('WRN-10-2-s2, lr 0.2', '--labels 250 --arch wrn-10-2-s2 --channels-last --mu 3 --steps 3000 --lr 0.2 --ema 0.99'),
-    'wrn16s2-mu3-2k-lr.1-250':  ('WRN-16-2-s2, lr 0.1, 2,000 steps', '--labels 250 --arch wrn-16-2-s2 --channels-last --mu 3 --steps 2000 --lr 0.1 --ema 0.99'),
-    'sup-wrn10s2-4k-lr.1-250':  ('supervised only, WRN-10-2-s2, lr 0.1, 4,000 steps', '--labels 250 --lambda-u 0 --arch wrn-10-2-s2 --channels-last --steps 4000 --lr 0.1 --ema 0.99'),
-    'sup-wrn10s2-4k-lr.1-40':   ('supervised only, WRN-10-2-s2, lr 0.1, 4,000 steps, 40 labels', '--labels 40 --lambda-u 0 --arch wrn-10-2-s2 --channels-last --steps 4000 --lr 0.1 --ema 0.99'),
-    'time-wrn10s2-bf16':        ('timing only: bfloat16 autocast on this CPU', '--labels 250 --arch wrn-10-2-s2 --channels-last --mu 3 --steps 3000 --lr 0.1 --ema 0.99 --bf16'),
-    'time-wrn10s2-compile':     ('timing only: torch.compile', '--labels 250 --arch wrn-10-2-s2 --channels-last --mu 3 --steps 3000 --lr 0.1 --ema 0.99 --compile'),
-    'time-wrn10s2-contiguous':  ('timing only: without channels-last', '--labels 250 --arch wrn-10-2-s2 --no-channels-last --mu 3 --steps 3000 --lr 0.1 --ema 0.99'),
+    'cnn-mu3-4k-250':       ('small CNN, the old quick preset', '--preset cpu --batch-size 32 --labels 250 --arch cnn --mu 3 --steps 4000 --lr 0.1 --ema 0.99'),
+    'wrn10s2-mu3-3k-250':   ('WRN-10-2, stride-2 stem, lr 0.03', '--preset cpu --batch-size 32 --labels 250 --arch wrn-10-2-s2 --channels-last --mu 3 --steps 3000 --lr 0.03 --ema 0.99'),
+    'wrn10s2-mu3-3k-lr.1-250': ('WRN-10-2, stride-2 stem, lr 0.1', '--preset cpu --batch-size 32 --labels 250 --arch wrn-10-2-s2 --channels-last --mu 3 --steps 3000 --lr 0.1 --ema 0.99'),
+    'wrn10s2-mu7-1500-250': ('WRN-10-2, stride-2 stem, mu 7', '--preset cpu --batch-size 32 --labels 250 --arch wrn-10-2-s2 --channels-last --mu 7 --steps 1500 --lr 0.03 --ema 0.99'),
+    'wrn16s2-mu3-1500-250': ('WRN-16-2, stride-2 stem', '--preset cpu --batch-size 32 --labels 250 --arch wrn-16-2-s2 --channels-last --mu 3 --steps 1500 --lr 0.03 --ema 0.99'),
+    'wrn10-mu3-1000-250':   ('WRN-10-2 at full resolution', '--preset cpu --batch-size 32 --labels 250 --arch wrn-10-2 --mu 3 --steps 1000 --lr 0.03 --ema 0.99'),
+    'wrn10s2-mu3-3k-40':    ('WRN-10-2, stride-2 stem, 40 labels', '--preset cpu --batch-size 32 --labels 40 --arch wrn-10-2-s2 --channels-last --mu 3 --steps 3000 --lr 0.03 --ema 0.99'),
+    'sup-wrn10s2-3k-250':   ('supervised only, WRN-10-2, stride-2 stem', '--preset cpu --batch-size 32 --labels 250 --lambda-u 0 --arch wrn-10-2-s2 --channels-last --steps 3000 --lr 0.03 --ema 0.99'),
+    'sup-wrn10s2-3k-40':    ('supervised only, WRN-10-2, stride-2 stem, 40 labels', '--preset cpu --batch-size 32 --labels 40 --lambda-u 0 --arch wrn-10-2-s2 --channels-last --steps 3000 --lr 0.03 --ema 0.99'),
+    'cnn-mu3-4k-40':        ('small CNN, the old quick preset, 40 labels', '--preset cpu --batch-size 32 --labels 40 --arch cnn --mu 3 --steps 4000 --lr 0.1 --ema 0.99'),
+    'sup-cnn-4k-250':       ('supervised only, small CNN', '--preset cpu --batch-size 32 --labels 250 --lambda-u 0 --arch cnn --steps 4000 --lr 0.1 --ema 0.99'),
+    'wrn10s2-mu3-4k-lr.1-250':  ('WRN-10-2-s2, lr 0.1, 4,000 steps', '--preset cpu --batch-size 32 --labels 250 --arch wrn-10-2-s2 --channels-last --mu 3 --steps 4000 --lr 0.1 --ema 0.99'),
+    'wrn10s2-mu3-4k-lr.1-40':   ('WRN-10-2-s2, lr 0.1, 4,000 steps, 40 labels', '--preset cpu --batch-size 32 --labels 40 --arch wrn-10-2-s2 --channels-last --mu 3 --steps 4000 --lr 0.1 --ema 0.99'),
+    'wrn10s2-mu3-3k-lr.2-250':  ('WRN-10-2-s2, lr 0.2', '--preset cpu --batch-size 32 --labels 250 --arch wrn-10-2-s2 --channels-last --mu 3 --steps 3000 --lr 0.2 --ema 0.99'),
+    'wrn16s2-mu3-2k-lr.1-250':  ('WRN-16-2-s2, lr 0.1, 2,000 steps', '--preset cpu --batch-size 32 --labels 250 --arch wrn-16-2-s2 --channels-last --mu 3 --steps 2000 --lr 0.1 --ema 0.99'),
+    'sup-wrn10s2-4k-lr.1-250':  ('supervised only, WRN-10-2-s2, lr 0.1, 4,000 steps', '--preset cpu --batch-size 32 --labels 250 --lambda-u 0 --arch wrn-10-2-s2 --channels-last --steps 4000 --lr 0.1 --ema 0.99'),
+    'sup-wrn10s2-4k-lr.1-40':   ('supervised only, WRN-10-2-s2, lr 0.1, 4,000 steps, 40 labels', '--preset cpu --batch-size 32 --labels 40 --lambda-u 0 --arch wrn-10-2-s2 --channels-last --steps 4000 --lr 0.1 --ema 0.99'),
+    'time-wrn10s2-bf16':        ('timing only: bfloat16 autocast on this CPU', '--preset cpu --batch-size 32 --labels 250 --arch wrn-10-2-s2 --channels-last --mu 3 --steps 3000 --lr 0.1 --ema 0.99 --bf16'),
+    'time-wrn10s2-compile':     ('timing only: torch.compile', '--preset cpu --batch-size 32 --labels 250 --arch wrn-10-2-s2 --channels-last --mu 3 --steps 3000 --lr 0.1 --ema 0.99 --compile'),
+    'time-wrn10s2-contiguous':  ('timing only: without channels-last', '--preset cpu --batch-size 32 --labels 250 --arch wrn-10-2-s2 --no-channels-last --mu 3 --steps 3000 --lr 0.1 --ema 0.99'),
     'wrn10s2-mu3-3k-nojoint-250': ('WRN-10-2, stride-2 stem, pseudo-labels from a separate no-grad pass',
-                            '--labels 250 --arch wrn-10-2-s2 --channels-last --mu 3 --steps 3000 --lr 0.03 --ema 0.99 --no-joint-forward'),
+                            '--preset cpu --batch-size 32 --labels 250 --arch wrn-10-2-s2 --channels-last --mu 3 --steps 3000 --lr 0.03 --ema 0.99 --no-joint-forward'),
 }
 
-def done(name): return (OUT/name/'summary.json').exists()
+# The records of the chosen `cpu` preset itself: FixMatch and supervised-only, 40 and 250 labels, seeds 0, 1, 2 (results/cpu-preset/).
+PRESET_OUT = ROOT/'results'/'cpu-preset'
+for _labels in (40, 250):
+    for _seed in (0, 1, 2):
+        SETTINGS[f'preset-fixmatch-{_labels}-seed{_seed}'] = ('the cpu preset', f'--preset cpu --labels {_labels} --seed {_seed}')
+        SETTINGS[f'preset-supervised-{_labels}-seed{_seed}'] = ('the cpu preset, supervised only', f'--preset cpu --labels {_labels} --seed {_seed} --lambda-u 0')
+
+def out_dir(name): return PRESET_OUT/name.removeprefix('preset-') if name.startswith('preset-') else OUT/name
+
+def done(name): return (out_dir(name)/'summary.json').exists()
 
 def run(name, exe=None):
     "Run setting `name` (resuming it if interrupted) and keep its run directory without the checkpoint."
     what, opts = SETTINGS[name]
-    d = OUT/name
+    d = out_dir(name)
     exe = exe or str(Path(sys.executable).parent/'semiperturb')
     cmd = [exe, 'train', *shlex.split(BASE), *shlex.split(opts), '--out', str(d)] + (['--resume'] if (d/'checkpoint.pt').exists() else [])
     print('$', ' '.join(cmd[1:]), flush=True)
@@ -68,8 +77,10 @@ def time_settings(names, steps=20, warmup=5, repeats=3, out=None):
     parser, data = cli_parser(train_cmd), load_dataset('fashion-mnist', download=False)
     keys, trainers = {f.name for f in fields(FixMatchConfig)}, {}
     for n in names:
-        args = vars(parser.parse_args([*shlex.split(BASE), *shlex.split(SETTINGS[n][1])]))  # only the options given
-        cfg = train_config(args.get('preset'), args.get('config'), **{k: v for k, v in args.items() if k in keys - {'preset'}})
+        if (out_dir(n)/'config.json').exists(): cfg = train_config(config=out_dir(n))   # exactly what the run used
+        else:
+            args = vars(parser.parse_args([*shlex.split(BASE), *shlex.split(SETTINGS[n][1])]))  # only the options given
+            cfg = train_config(args.get('preset'), args.get('config'), **{k: v for k, v in args.items() if k in keys - {'preset'}})
         t = trainers[n] = Trainer(cfg, data)
         t('before_fit')
         for _ in range(warmup): t._with_events(t.one_step, 'step')
