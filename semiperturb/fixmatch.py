@@ -575,7 +575,7 @@ def _prepare_run_dir(run_dir, cfg, resume):
     if not resume: refuse_overwrite(p, fix='pass --resume to continue the run there, or --out DIR to start a new one')
     else:
         if not (p/'checkpoint.pt').exists(): raise SemiperturbError(f"--resume: {p} has no checkpoint.pt to resume from; drop --resume to start a new run")
-        saved = json.loads((p/'config.json').read_text())
+        saved = {**{f.name: f.default for f in fields(FixMatchConfig)}, **json.loads((p/'config.json').read_text())}  # older runs: defaults
         diff = sorted(k for k, v in asdict(cfg).items() if k not in RUNTIME_KEYS and saved.get(k) != v)
         if diff: raise SemiperturbError(f"--resume: config differs from the saved run in {diff}; use the saved values or a new --out")
 
