@@ -86,9 +86,9 @@ class FixMatchConfig:
     cuda_graphs: bool = False       # with compile: mode 'reduce-overhead', replaying CUDA graphs (CUDA only)
     bf16: bool|None = None          # bfloat16 autocast of the forward passes; None: on CUDA only
     channels_last: bool|None = None # channels-last tensors and weights; None: on CUDA only
-    sgd_impl: str = 'auto'          # SGD kernels: 'fused', 'foreach' or 'loop' (CPU and CUDA); 'auto': fused on CUDA, torch's default elsewhere
+    sgd_impl: str = 'auto'          # SGD kernels: 'fused', 'foreach' or 'loop' (CPU and CUDA); 'auto': fused on CUDA, torch's own choice elsewhere
     # processes (torchrun)
-    world_size: int = 1             # processes training together (torchrun's WORLD_SIZE); one step sees world_size * B labeled images
+    world_size: int = 1             # processes training together (`train`'s default: torchrun's WORLD_SIZE); a step sees world_size * B labeled images
     sync_bn: bool = False           # with several processes: BatchNorm statistics of the global batch (SyncBatchNorm, CUDA only)
     preset: str|None = None         # the `train` preset the run started from (a record: presets only fill in values)
 
