@@ -630,8 +630,8 @@ def train_cmd(out:str=None, # run directory (default: runs/DATASET_LABELS_ARCH_S
     if resume and (run_dir/'config.json').exists():  # continue with the saved config; given options must agree with it
         if config is not None: raise SemiperturbError("--resume continues with the run's own config.json; drop --config")
         cfg = train_config(config=run_dir, **options, **({'preset': resolve_preset(preset, cfg.device)} if preset else {}))
-    cbs, rank0 = [TensorBoardCallback(tensorboard)] if tensorboard else [], dist_env()[0] == 0
-    quiet = quiet or not rank0                                                    # with several processes, rank 0 reports
+    rank0 = dist_env()[0] == 0                                                    # with several processes, rank 0 reports
+    cbs, quiet = [TensorBoardCallback(tensorboard)] if tensorboard and rank0 else [], quiet or not rank0
     if not quiet: print(f"preset {cfg.preset}: {cfg.arch}, {cfg.steps} steps of B={cfg.batch_size}, mu={cfg.mu} on {get_device(cfg.device)}")
     t = fit(cfg, run_dir, resume=resume, quiet=quiet, cbs=cbs)
     if dist.is_initialized(): dist.destroy_process_group()
