@@ -146,12 +146,14 @@ def interleaved_rates(step_fns:list, device, steps:int, repeats:int) -> list:
 PATHS = ('end-to-end', 'conventional', 'model-only')
 
 def bench_trainer(path:str, data:ImageData, strong_fn=None, arch:str='wrn-28-2', batch_size:int=64, mu:int=7,
-                  device='cpu', compile:bool=False, workers:int=0) -> Trainer:
+                  device='cpu', compile:bool=False, workers:int=0, bf16:bool|None=None, channels_last:bool|None=None,
+                  sgd_impl:str='auto', cuda_graphs:bool=False) -> Trainer:
     "A `Trainer` on `data` set up for `path` (one of `PATHS`), with `strong_fn` (None: RandAugment) as its strong source."
     fed = path != 'end-to-end'
     labels = min(25, int(torch.bincount(data.train_y).min())) * data.num_classes  # 250 for 10 classes, as CIFAR-10@250
     cfg = FixMatchConfig(dataset=data.name, labels=labels, arch=arch, batch_size=batch_size, mu=mu, steps=2**20,
-                         eval_every=2**20, device=str(device), compile=compile, flip=not fed, translate=0. if fed else 0.125)
+                         eval_every=2**20, device=str(device), compile=compile, flip=not fed, translate=0. if fed else 0.125,
+                         bf16=bf16, channels_last=channels_last, sgd_impl=sgd_impl, cuda_graphs=cuda_graphs)
     t = Trainer(cfg, data, strong_fn)
     if path == 'conventional': t.lab, t.unl = conventional_feeds(data, batch_size, mu, workers, t.device, strong=strong_fn is None)
     if path == 'model-only': t.lab, t.unl = premade_feeds(data, batch_size, mu, t.device)
@@ -170,7 +172,8 @@ def prepare(path:str, source:str, shape:tuple, warmup:int=10, cvae:str='paper', 
     for _ in range(max(warmup, 1)): step()
     mem = (torch.cuda.max_memory_allocated(dev) - base) / 2**20 if dev.type == 'cuda' else None
     return dict(path=path, source=source if path != 'model-only' else None, shape='x'.join(map(str, shape)),
-                images_per_step=t.cfg.batch_size * (1 + 2 * t.cfg.mu), peak_mem_mib=mem, step=step)  # B + 2 mu B images
+                images_per_step=t.cfg.batch_size * (1 + 2 * t.cfg.mu), peak_mem_mib=mem,  # B + 2 mu B images
+                compiled=getattr(t.fwd, 'compiled', None), step=step)                     # None: not compiled; False: fell back
 
 # %% ../nbs/08_bench.ipynb #1dd9ef2f
 def bench_shape(shape:tuple, sources=SOURCES, steps:int=50, warmup:int=10, repeats:int=3, quiet:bool=True, **opts) -> list:
@@ -207,12 +210,14 @@ def default_out(device, date:str=None) -> Path:
     return Path('bench')/'results'/f"{re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-')}-{date}.json"
 
 # %% ../nbs/08_bench.ipynb #235ca503
+_SWITCHES = ('bf16', 'channels_last')  # options with three values: --x, --no-x, or neither (None: CUDA only)
+
 def _command(args:dict) -> str:
     "The `semiperturb bench` command line that gives `args`."
     parts = ['semiperturb', 'bench']
     for k, v in args.items():
         opt = '--' + k.replace('_', '-')
-        if isinstance(v, bool): parts += [opt] if v else []
+        if isinstance(v, bool): parts += [opt] if v else ['--no-' + opt[2:]] if k in _SWITCHES else []
         elif isinstance(v, (list, tuple)): parts += [opt, *map(str, v)]
         elif v is not None: parts += [opt, str(v)]
     return ' '.join(parts)
@@ -225,7 +230,11 @@ def bench_cmd(arch:str='wrn-28-2', # classifier: wrn-28-2, wrn-28-8 or cnn
               warmup:int=10, # untimed steps first (compilation, cuDNN autotuning, worker start-up)
               repeats:int=3, # timed repeats; the median is reported
               device:str='auto', # auto (CUDA if available), cpu or cuda
-              compile:bool=False, # torch.compile the classifier, as `semiperturb train --compile`
+              compile:bool=False, # torch.compile the classifier and the augmentations, as `semiperturb train --compile`
+              bf16:bool=None, # bfloat16 autocast (default: on CUDA only), as `semiperturb train --bf16`
+              channels_last:bool=None, # channels-last tensors (default: on CUDA only), as `semiperturb train --channels-last`
+              sgd_impl:str='auto', # SGD kernels: auto, fused, foreach or loop, as `semiperturb train --sgd-impl`
+              cuda_graphs:bool=False, # with --compile: replay CUDA graphs (CUDA only), as `semiperturb train --cuda-graphs`
               workers:int=4, # DataLoader worker processes per loader (labeled, unlabeled) in the conventional path
               sources:list=SOURCES, # strong-view sources: randaugment, cvae-sample, cvae-smooth (also cvae-cutout, cvae-mix)
               shapes:list=SHAPES, # image shapes CxHxW
@@ -244,7 +253,8 @@ def bench_cmd(arch:str='wrn-28-2', # classifier: wrn-28-2, wrn-28-8 or cnn
     never = 'results are never overwritten; pass --out with a new file name'
     out = refuse_overwrite(out or default_out(dev), fix=never)
     env = environment(dev)                                                                 # the load before we add ours
-    opts = dict(arch=arch, batch_size=batch_size, mu=mu, device=str(dev), compile=compile, workers=workers, cvae=cvae, sigma=sigma)
+    opts = dict(arch=arch, batch_size=batch_size, mu=mu, device=str(dev), compile=compile, workers=workers, cvae=cvae, sigma=sigma,
+                bf16=bf16, channels_last=channels_last, sgd_impl=sgd_impl, cuda_graphs=cuda_graphs)
     rows = [r for shape in shp for r in bench_shape(shape, sources, steps, warmup, repeats, quiet, **opts)]
     rec = bench_record(rows, args, dev, env)
     out.parent.mkdir(parents=True, exist_ok=True); refuse_overwrite(out, fix=never)
@@ -333,7 +343,9 @@ def show_bench(rec:dict, figsize=None):
         ax.set_title(shape); ax.set_xlabel(''); ax.set_ylabel('training steps / s')
     s, h = rec['settings'], rec.get('environment') or rec['hardware']                  # older records: 'hardware'
     where = h['gpu'] or f"{h['cpu']} ({h.get('cores', h.get('cpu_cores'))} cores, load {h.get('load_avg_1min')})"
-    fig.suptitle(f"{s['arch']}, B={s['batch_size']}, mu={s['mu']}{', compiled' if s['compile'] else ''}, on {where}", fontsize=10)
+    fast = [n for n, on in (('compiled', s['compile']), ('CUDA graphs', s.get('cuda_graphs')), ('bf16', s.get('bf16')),
+                            ('channels-last', s.get('channels_last'))) if on]               # as given (older records: no switches)
+    fig.suptitle(f"{s['arch']}, B={s['batch_size']}, mu={s['mu']}{''.join(', ' + n for n in fast)}, on {where}", fontsize=10)
     fig.tight_layout()
     return fig
 

@@ -105,3 +105,6 @@ def main(argv:list=None):
     try: f(**vars(args))  # a command's return value is for Python callers; the shell gets exit status 0
     except SemiperturbError as e:
         print(f"semiperturb {argv[0]}: error: {e}", file=sys.stderr); sys.exit(2)
+
+# %% ../nbs/07_cli.ipynb #be4c2bd5
+if __name__ == '__main__' and __package__ == 'semiperturb': main()

@@ -4,29 +4,31 @@
 
 # %% ../nbs/05_fixmatch.ipynb #da078f0d
 from __future__ import annotations
-import copy, json, math, os, statistics, time, typing, warnings
+import copy, inspect, json, math, os, statistics, time, typing, warnings
 from dataclasses import dataclass, asdict, fields
 from functools import partial
 from pathlib import Path
-import torch, torch.nn as nn, torch.nn.functional as F
+import torch, torch.nn as nn, torch.nn.functional as F, torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
 import matplotlib.pyplot as plt
 from fastcore.basics import patch
 from fastprogress.fastprogress import ConsoleMasterBar
 from .data import (SemiperturbError, ImageData, DeviceSampler, Progress, load_dataset, split_labeled, environment, get_device,
                               check_types, config_from, read_config, refuse_overwrite)
-from .augment import to_float, weak_aug, strong_aug, cutout
+from .augment import to_float, weak_aug, strong_aug, cutout, draw_weak, apply_weak, draw_strong, apply_strong
 from .models import make_model, load_checkpoint, load_classifier, on_device, autocast
 from .cvae import load_cvae, draw_diagram
 from .perturb import cvae_strong
 from .pretrain import load_encoder
 
 # %% auto #0
-__all__ = ['STRONG_SOURCES', 'CVAE_SOURCES', 'RUNTIME_KEYS', 'PRESETS', 'fixmatch_loss', 'FixMatchConfig', 'config_from_dict',
-           'param_groups', 'cosine_lr', 'EMA', 'get_strong', 'show_framework', 'make_strong', 'safe_compile',
-           'evaluate', 'CancelFitException', 'Callback', 'Trainer', 'EMACallback', 'Recorder', 'summarize',
-           'ProgressCallback', 'tensorboard_writer', 'TensorBoardCallback', 'show_curves', 'RunDir', 'fit',
-           'resolve_preset', 'run_name', 'train_cmd', 'train_config', 'show_runs', 'load_run', 'run_minutes',
-           'runs_table', 'show_accuracy_vs_time']
+__all__ = ['SGD_IMPLS', 'SGD_KERNELS', 'STRONG_SOURCES', 'CVAE_SOURCES', 'RANK_SEED_STRIDE', 'RUNTIME_KEYS', 'PRESETS',
+           'fixmatch_loss', 'FixMatchConfig', 'config_from_dict', 'param_groups', 'make_sgd', 'cosine_lr', 'EMA',
+           'get_strong', 'show_framework', 'make_strong', 'Compiled', 'safe_compile', 'weak_view', 'strong_view',
+           'dist_env', 'init_distributed', 'evaluate', 'CancelFitException', 'Callback', 'Trainer', 'EMACallback',
+           'Recorder', 'summarize', 'ProgressCallback', 'tensorboard_writer', 'TensorBoardCallback', 'show_curves',
+           'RunDir', 'fit', 'resolve_preset', 'run_name', 'train_cmd', 'train_config', 'show_runs', 'load_run',
+           'run_minutes', 'runs_table', 'show_accuracy_vs_time']
 
 # %% ../nbs/05_fixmatch.ipynb #464def7b
 def fixmatch_loss(logits_x:torch.Tensor, # (B, K) logits of the weakly augmented labeled batch
@@ -79,21 +81,32 @@ class FixMatchConfig:
     eval_every: int = 1024          # steps between evaluations (and checkpoints); the paper's "epoch" is 1024 steps
     eval_batch_size: int = 1024     # test images per forward pass when evaluating
     device: str = 'auto'            # 'auto' (CUDA if available), 'cpu', 'cuda', 'cuda:1', ...
-    compile: bool = False           # torch.compile the training forward (falls back to eager if it fails)
+    compile: bool = False           # torch.compile the classifier and the augmentations' apply halves (falls back to eager if it fails)
+    compile_strict: bool = False    # with compile: fullgraph=True and no fallback; a graph break or a failed compile is an error
+    cuda_graphs: bool = False       # with compile: mode 'reduce-overhead', replaying CUDA graphs (CUDA only)
     bf16: bool|None = None          # bfloat16 autocast of the forward passes; None: on CUDA only
     channels_last: bool|None = None # channels-last tensors and weights; None: on CUDA only
+    sgd_impl: str = 'auto'          # SGD kernels: 'fused', 'foreach' or 'loop' (CPU and CUDA); 'auto': fused on CUDA, torch's own choice elsewhere
+    # processes (torchrun)
+    world_size: int = 1             # processes training together (`train`'s default: torchrun's WORLD_SIZE); a step sees world_size * B labeled images
+    sync_bn: bool = False           # with several processes: BatchNorm statistics of the global batch (SyncBatchNorm, CUDA only)
     preset: str|None = None         # the `train` preset the run started from (a record: presets only fill in values)
 
     def __post_init__(self): _check_config(self)
 
 # %% ../nbs/05_fixmatch.ipynb #79eeb096
+SGD_IMPLS = ('auto', 'fused', 'foreach', 'loop')
+
 def _check_config(cfg):
     check_types(cfg)
-    for k in ('labels', 'steps', 'batch_size', 'mu', 'eval_every', 'eval_batch_size'):
+    for k in ('labels', 'steps', 'batch_size', 'mu', 'eval_every', 'eval_batch_size', 'world_size'):
         if getattr(cfg, k) is not None and getattr(cfg, k) <= 0: raise SemiperturbError(f"config {k} must be positive, got {getattr(cfg, k)}")
     if not 0 <= cfg.threshold <= 1: raise SemiperturbError(f"threshold must be in [0, 1], got {cfg.threshold}")
     if not 0 <= cfg.ema < 1: raise SemiperturbError(f"ema must be in [0, 1), got {cfg.ema}")
     if cfg.lambda_u < 0: raise SemiperturbError(f"lambda_u must be >= 0, got {cfg.lambda_u}")
+    if cfg.sgd_impl not in SGD_IMPLS: raise SemiperturbError(f"unknown sgd_impl {cfg.sgd_impl!r}: use one of {', '.join(SGD_IMPLS)}")
+    for k in ('compile_strict', 'cuda_graphs'):
+        if getattr(cfg, k) and not cfg.compile: raise SemiperturbError(f"{k} applies to compiled code: pass --compile as well")
 
 def config_from_dict(d:dict) -> FixMatchConfig:
     "A `FixMatchConfig` from a dict (e.g. a saved `config.json`); unknown keys raise `SemiperturbError`."
@@ -105,6 +118,15 @@ def param_groups(model:nn.Module, wd:float) -> list:
     decay = [p for p in model.parameters() if p.requires_grad and p.ndim > 1]
     no_decay = [p for p in model.parameters() if p.requires_grad and p.ndim <= 1]
     return [dict(params=decay, weight_decay=wd), dict(params=no_decay, weight_decay=0.)]
+
+# %% ../nbs/05_fixmatch.ipynb #e66d6417
+SGD_KERNELS = {'fused': dict(fused=True), 'foreach': dict(foreach=True), 'loop': dict(foreach=False)}
+
+def make_sgd(model:nn.Module, cfg:FixMatchConfig, device='cpu') -> torch.optim.SGD:
+    "The paper's SGD for `model` (Nesterov momentum, weight decay on weights only) with the kernels `cfg.sgd_impl` names."
+    impl = cfg.sgd_impl if cfg.sgd_impl != 'auto' else 'fused' if torch.device(device).type == 'cuda' else None
+    return torch.optim.SGD(param_groups(model, cfg.wd), lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov,
+                           **SGD_KERNELS.get(impl, {}))
 
 # %% ../nbs/05_fixmatch.ipynb #ad113dd6
 def cosine_lr(step:int, # current step k (0-based)
@@ -160,21 +182,78 @@ def make_strong(cfg:FixMatchConfig, device='cpu', data:ImageData=None) -> typing
     return cvae_strong(cvae, CVAE_SOURCES[cfg.strong], cfg.sigma, cfg.alpha, cfg.mix_p, cfg.flip, cfg.translate)
 
 # %% ../nbs/05_fixmatch.ipynb #1d41a274
-def safe_compile(model:nn.Module) -> typing.Callable:
-    "`torch.compile(model)` as a callable that falls back to eager `model` (warning once) if compiling fails."
-    try: compiled = torch.compile(model)
-    except Exception as e: warnings.warn(f"torch.compile unavailable ({type(e).__name__}: {e}); running eager"); return model
-    state = dict(f=compiled, ok=False)
-    def forward(x):
-        if state['ok']: return state['f'](x)
-        try: out = state['f'](x)
-        except Exception as e:
-            if state['f'] is model: raise
-            warnings.warn(f"torch.compile failed ({type(e).__name__}: {str(e).splitlines()[0][:200]}); running eager")
-            state['f'] = model; out = model(x)
-        state['ok'] = True
+class Compiled:
+    "`fn` compiled by `torch.compile(fn, fullgraph=strict, mode=mode)`, called like `fn`; `compiled` says what ran (None: not called yet)."
+    def __init__(self, fn, strict:bool=False, mode:str|None=None):
+        self.fn, self.strict, self.compiled = fn, strict, None
+        try: self.f = torch.compile(fn, fullgraph=strict, mode=mode)
+        except Exception as e: self.f = self._fallback(e, 'unavailable')
+
+    def _fallback(self, e, what):
+        msg = f"torch.compile {what} ({type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''})"
+        if self.strict: raise SemiperturbError(msg + "; compile_strict makes this an error") from e
+        warnings.warn(msg + "; running eager"); self.compiled = False
+        return self.fn
+
+    def __call__(self, *args, **kwargs):
+        if self.compiled is not None: return self.f(*args, **kwargs)
+        try: out = self.f(*args, **kwargs)
+        except Exception as e: self.f = self._fallback(e, 'failed'); return self.fn(*args, **kwargs)
+        self.compiled = True
         return out
-    return forward
+
+def safe_compile(fn, strict:bool=False, mode:str|None=None) -> Compiled:
+    "`torch.compile(fn)` as a callable that falls back to eager `fn` (warning once) if compiling fails, or raises if `strict`."
+    return Compiled(fn, strict, mode)
+
+# %% ../nbs/05_fixmatch.ipynb #93a8cfe1
+def weak_view(flip:bool=True, translate:float=0.125, compiler=None) -> typing.Callable:
+    "`f(x, generator)`: `weak_aug` with its draw made eagerly and its apply half through `compiler` (None: eager)."
+    apply = compiler(apply_weak) if compiler else apply_weak
+    def view(x, generator=None): return apply(x, **draw_weak(x, flip, translate, generator), translate=translate)
+    return view
+
+def strong_view(flip:bool=True, translate:float=0.125, compiler=None) -> typing.Callable:
+    "`f(x, generator)`: `strong_aug` (flip and shift, RandAugment, Cutout) with its draw made eagerly and its apply half through `compiler`."
+    apply = compiler(apply_strong) if compiler else apply_strong
+    def view(x, generator=None): return apply(x, **draw_strong(x, generator, flip, translate), translate=translate)
+    return view
+
+# %% ../nbs/05_fixmatch.ipynb #fd086678
+RANK_SEED_STRIDE = 1000  # process r draws its batches and augmentations from generators seeded seed + 1000 r (+0, +1, +2)
+
+def dist_env() -> tuple:
+    "`(rank, world_size, local_rank)` from torchrun's `RANK`, `WORLD_SIZE` and `LOCAL_RANK`; `(0, 1, 0)` outside torchrun."
+    return tuple(int(os.environ.get(k, d)) for k, d in (('RANK', 0), ('WORLD_SIZE', 1), ('LOCAL_RANK', 0)))
+
+def init_distributed(cfg:FixMatchConfig) -> tuple:
+    "`(rank, world_size, device)` of this process; with several, it joins their group (NCCL on CUDA, gloo on the CPU) once."
+    rank, world, local = dist_env()
+    if cfg.world_size != world:
+        raise SemiperturbError(f"world_size is {cfg.world_size} but {world} process{'es' if world > 1 else ''} run: start {cfg.world_size} "
+                               f"with `torchrun --nproc_per_node {cfg.world_size} -m semiperturb.cli train ...`, or pass --world-size {world}")
+    dev = get_device(cfg.device)
+    if cfg.sync_bn and dev.type != 'cuda': raise SemiperturbError("sync_bn needs CUDA (torch's SyncBatchNorm runs on GPUs only); drop --sync-bn")
+    if world == 1: return 0, 1, dev
+    if dev.type == 'cuda':
+        if dev.index is not None: raise SemiperturbError(f"--device {cfg.device}: under torchrun each process uses the GPU of its LOCAL_RANK; pass --device cuda")
+        dev = torch.device('cuda', local); torch.cuda.set_device(dev)
+    if not dist.is_initialized(): dist.init_process_group('nccl' if dev.type == 'cuda' else 'gloo')
+    _same_config(cfg, world)
+    return rank, world, dev
+
+# %% ../nbs/05_fixmatch.ipynb #6a2091be
+def _all_gather(obj, world:int) -> list:
+    "`obj` of every process, in rank order (a collective: every process calls it)."
+    out = [None] * world; dist.all_gather_object(out, obj)
+    return out
+
+def _same_config(cfg, world):
+    "Refuse, on every process, configs that differ from process to process (beyond `RUNTIME_KEYS`)."
+    cfgs = _all_gather(asdict(cfg), world)
+    if diff := sorted(k for k, v in cfgs[0].items() if k not in RUNTIME_KEYS and any(c[k] != v for c in cfgs)):
+        raise SemiperturbError(f"the processes' configs differ in {diff}: give every process the same options "
+                               "(and to resume, a run directory every machine sees)")
 
 # %% ../nbs/05_fixmatch.ipynb #b038460b
 @torch.no_grad()
@@ -202,32 +281,29 @@ class CancelFitException(Exception):
 class Callback:
     "A hook into `Trainer`: define any of `before_fit`, `before_step`, `after_step`, `before_eval`, `after_eval`, `after_fit`."
     order = 0  # callbacks run in increasing `order`
+    all_ranks = False  # with several processes: run on every one (True) or on rank 0 only
     def __call__(self, event): getattr(self, event, lambda: None)()
 
 # %% ../nbs/05_fixmatch.ipynb #c99b967b
 class Trainer:
     "The state of a FixMatch run on `data` with `cfg`; `fit` trains it, calling `cbs` at each event."
     def __init__(self, cfg:FixMatchConfig, data:ImageData, strong_fn=None, cbs=()):
-        self.cfg, self.data, self.device = cfg, data, get_device(cfg.device)
-        self.strong_fn = get_strong(strong_fn) if strong_fn else make_strong(cfg, self.device, data)
+        self.cfg, self.data = cfg, data
+        self.rank, self.world, self.device = init_distributed(cfg)                # (0, 1, cfg's device) outside torchrun
+        if cfg.cuda_graphs and self.device.type != 'cuda': raise SemiperturbError("cuda_graphs needs CUDA (there are no CUDA graphs on the CPU); drop --cuda-graphs")
         self.mf = torch.channels_last if on_device(cfg.channels_last, self.device) else torch.contiguous_format
         with torch.random.fork_rng(devices=[]):  # initialise from the seed without touching the global RNG
             torch.manual_seed(cfg.seed)
             self.model = make_model(cfg.arch, data.shape[0], data.num_classes, data.mean, data.std)
         self.init_meta = load_encoder(cfg.init, self.model, arch=cfg.arch, dataset=data) if cfg.init else None  # pre-trained weights
         self.model.to(self.device, memory_format=self.mf)
-        self.ema = EMA(self.model, cfg.ema)
-        self.opt = torch.optim.SGD(param_groups(self.model, cfg.wd), lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov,
-                                   fused=self.device.type == 'cuda')  # one fused kernel for all parameters on the GPU
-        self.fwd = safe_compile(self.model) if cfg.compile else self.model
-        idx = torch.arange(len(data.train_y)) if cfg.labels is None else split_labeled(data.train_y, cfg.labels, cfg.seed, data.num_classes)
-        yu = data.train_y if data.unlabeled_x is data.train_x else torch.full((len(data.unlabeled_x),), -1)  # -1: unknown
-        self.lab = DeviceSampler(data.train_x[idx], data.train_y[idx], batch_size=cfg.batch_size, device=self.device, seed=cfg.seed)
-        self.unl = DeviceSampler(data.unlabeled_x, yu, batch_size=cfg.mu * cfg.batch_size, device=self.device, seed=cfg.seed + 1)
-        self.gen = torch.Generator(self.device).manual_seed(cfg.seed + 2)  # augmentations
+        self.ema = EMA(self.model, cfg.ema) if self.rank == 0 else None            # only rank 0 evaluates
+        self.opt = make_sgd(self.model, cfg, self.device)
+        self._step_fns(strong_fn)
+        self._samplers()
         self.test = data.test_x.to(self.device), data.test_y.to(self.device)
         self.step, self.seconds, self.log, self.yu = 0, 0., [], None
-        self.cbs = sorted([EMACallback(), Recorder(), *cbs], key=lambda c: c.order)
+        self.cbs = sorted([cb for cb in (EMACallback(), Recorder(), *cbs) if self.rank == 0 or cb.all_ranks], key=lambda c: c.order)
         for cb in self.cbs: cb.trainer = self
 
     def __call__(self, event):
@@ -238,17 +314,44 @@ class Trainer:
         except ex: self(f'after_cancel_{name}')
         self(f'after_{name}')
 
+# %% ../nbs/05_fixmatch.ipynb #3b5ff9bb
+_NO_BUFFER_SYNC = ({'forward_sync_buffers': False} if 'forward_sync_buffers' in inspect.signature(DistributedDataParallel).parameters
+                   else {'broadcast_buffers': False})  # each process keeps its BatchNorm statistics (the name of torch >= 2.14, or before)
+
+@patch
+def _step_fns(self:Trainer, strong_fn=None):
+    c, net = self.cfg, self.model
+    if self.world > 1:
+        if c.sync_bn: net = self.model = nn.SyncBatchNorm.convert_sync_batchnorm(self.model)  # same parameters, now synchronised
+        net = DistributedDataParallel(net, device_ids=[self.device] if self.device.type == 'cuda' else None, **_NO_BUFFER_SYNC)
+    comp = partial(safe_compile, strict=c.compile_strict, mode='reduce-overhead' if c.cuda_graphs else None) if c.compile else None
+    self.fwd = comp(net) if comp else net
+    self.weak_fn = weak_view(c.flip, c.translate, comp)
+    if strong_fn: self.strong_fn = get_strong(strong_fn)
+    elif comp and c.strong == 'randaugment': self.strong_fn = strong_view(c.flip, c.translate, comp)
+    else: self.strong_fn = make_strong(c, self.device, self.data)
+
+@patch
+def _samplers(self:Trainer):
+    c, d, s = self.cfg, self.data, self.cfg.seed + RANK_SEED_STRIDE * self.rank
+    idx = torch.arange(len(d.train_y)) if c.labels is None else split_labeled(d.train_y, c.labels, c.seed, d.num_classes)
+    yu = d.train_y if d.unlabeled_x is d.train_x else torch.full((len(d.unlabeled_x),), -1)  # -1: unknown
+    self.lab = DeviceSampler(d.train_x[idx], d.train_y[idx], batch_size=c.batch_size, device=self.device, seed=s)
+    self.unl = DeviceSampler(d.unlabeled_x, yu, batch_size=c.mu * c.batch_size, device=self.device, seed=s + 1)
+    self.gen = torch.Generator(self.device).manual_seed(s + 2)  # augmentations
+
 # %% ../nbs/05_fixmatch.ipynb #34736999
 @patch
 def one_step(self:Trainer):
     "One FixMatch step: augment, one forward pass of labeled + weak + strong views, loss, SGD step."
     c, g = self.cfg, self.gen
+    if c.cuda_graphs: torch.compiler.cudagraph_mark_step_begin()                   # a new step: graphs may reuse their outputs' memory
     xl, yl = next(self.lab)                                                       # (B, C, H, W) uint8, (B,)
-    views = [weak_aug(to_float(xl), c.flip, c.translate, generator=g)]
+    views = [self.weak_fn(to_float(xl), g)]
     if c.lambda_u > 0:
         xu, self.yu = next(self.unl)                                              # (muB, C, H, W) uint8, (muB,)
         u = to_float(xu)
-        uw, us = weak_aug(u, c.flip, c.translate, generator=g), self.strong_fn(u, g)  # two independent views
+        uw, us = self.weak_fn(u, g), self.strong_fn(u, g)                         # two independent views
         if c.joint_forward: views += [uw, us]
         else:
             with torch.no_grad(), autocast(self.device, c.bf16): lw = self.fwd(uw.contiguous(memory_format=self.mf))
@@ -267,14 +370,24 @@ def one_step(self:Trainer):
 # %% ../nbs/05_fixmatch.ipynb #2942624e
 @patch
 def _do_eval(self:Trainer):
-    self.accuracy = evaluate(self.ema.model, *self.test, self.cfg.eval_batch_size, self.cfg.bf16, self.cfg.channels_last)
+    if self.world > 1: self.rank_rng = _all_gather(_rng_state(self), self.world)  # each process's generators, for the checkpoint
+    self.accuracy = evaluate(self.ema.model, *self.test, self.cfg.eval_batch_size, self.cfg.bf16, self.cfg.channels_last) if self.rank == 0 else None
+
+@patch
+def _eval(self:Trainer):
+    if self.world == 1: return self._with_events(self._do_eval, 'eval')
+    stop = torch.zeros(1, device=self.device)
+    try: self._with_events(self._do_eval, 'eval')
+    except CancelFitException: stop += 1                                        # raised on rank 0: stop every process
+    dist.broadcast(stop, 0)
+    if stop.item(): raise CancelFitException()
 
 @patch
 def _do_fit(self:Trainer):
     c = self.cfg
     while self.step < c.steps:
         self._with_events(self.one_step, 'step')
-        if self.step % c.eval_every == 0 or self.step == c.steps: self._with_events(self._do_eval, 'eval')
+        if self.step % c.eval_every == 0 or self.step == c.steps: self._eval()
 
 @patch
 def fit(self:Trainer):
@@ -289,7 +402,7 @@ class EMACallback(Callback):
 
 class Recorder(Callback):
     "Accumulate step statistics on the device; append a metrics dict to `trainer.log` at each evaluation."
-    order = -10
+    order, all_ranks = -10, True
     def before_fit(self): self.t0, self.acc = time.time() - self.trainer.seconds, None
 
     def after_step(self):
@@ -306,6 +419,7 @@ class Recorder(Callback):
 @patch
 def after_eval(self:Recorder):
     t = self.trainer
+    if t.world > 1: dist.all_reduce(self.acc)                            # sums over the processes: the global batch
     sup, unsup, masked, nu, masked_known, right, n = self.acc.tolist()  # the one host sync per evaluation
     t.seconds = time.time() - self.t0
     t.log.append(dict(step=t.step, accuracy=t.accuracy, sup_loss=sup / n, unsup_loss=unsup / n,
@@ -401,19 +515,27 @@ def _set_rng_state(t, s):
 # %% ../nbs/05_fixmatch.ipynb #fe8b8261
 @patch
 def state_dict(self:Trainer) -> dict:
-    "A checkpoint of the run: state to resume exactly, and what `load_classifier` needs."
+    "A checkpoint of the run: state to resume exactly (with several processes, every process's generators), and what `load_classifier` needs."
     d = self.data
     return dict(model=self.model.state_dict(), ema=self.ema.model.state_dict(), opt=self.opt.state_dict(), step=self.step,
                 schedule=dict(kind='cos(7 pi k / 16 K)', lr=self.cfg.lr, steps=self.cfg.steps), rng=_rng_state(self),
+                **(dict(rank_rng=self.rank_rng) if self.world > 1 else {}),  # as gathered at the last evaluation
                 log=self.log, seconds=self.seconds, config=asdict(self.cfg), arch=self.cfg.arch, in_channels=d.shape[0],
                 num_classes=d.num_classes, mean=list(d.mean), std=list(d.std), dataset=d.name, shape=list(d.shape))
 
 @patch
 def load_state_dict(self:Trainer, ck:dict):
-    "Restore the state saved by `state_dict`."
-    self.model.load_state_dict(ck['model']); self.ema.model.load_state_dict(ck['ema']); self.opt.load_state_dict(ck['opt'])
+    "Restore the state saved by `state_dict` (with several processes, rank 0's `ck`; the others may pass None)."
+    if self.world > 1: ck = _broadcast(ck)
+    self.model.load_state_dict(ck['model']); self.opt.load_state_dict(ck['opt'])
+    if self.ema: self.ema.model.load_state_dict(ck['ema'])
     self.step, self.log, self.seconds = ck['step'], ck['log'], ck['seconds']
-    _set_rng_state(self, ck['rng'])
+    _set_rng_state(self, ck['rank_rng'][self.rank] if self.world > 1 else ck['rng'])
+
+def _broadcast(obj):
+    "Rank 0's `obj` on every process (a collective)."
+    box = [obj]; dist.broadcast_object_list(box, 0)
+    return box[0]
 
 # %% ../nbs/05_fixmatch.ipynb #f7c96334
 def _load_checkpoint(path, device='cpu'):
@@ -445,14 +567,15 @@ class RunDir(Callback):
         fig = show_curves(t.log); fig.savefig(self.path/'curves.png', dpi=100, bbox_inches='tight'); plt.close(fig)
 
 # %% ../nbs/05_fixmatch.ipynb #28f55238
-RUNTIME_KEYS = ('device', 'compile', 'data_dir')  # config keys a resumed run may change
+RUNTIME_KEYS = ('device', 'compile', 'compile_strict', 'cuda_graphs', 'sgd_impl', 'data_dir')  # config keys a resumed run may change
 
 def _prepare_run_dir(run_dir, cfg, resume):
+    if dist_env()[0] != 0: return                                                # rank 0 owns the run directory
     p = Path(run_dir)
     if not resume: refuse_overwrite(p, fix='pass --resume to continue the run there, or --out DIR to start a new one')
     else:
         if not (p/'checkpoint.pt').exists(): raise SemiperturbError(f"--resume: {p} has no checkpoint.pt to resume from; drop --resume to start a new run")
-        saved = json.loads((p/'config.json').read_text())
+        saved = {**{f.name: f.default for f in fields(FixMatchConfig)}, **json.loads((p/'config.json').read_text())}  # older runs: defaults
         diff = sorted(k for k, v in asdict(cfg).items() if k not in RUNTIME_KEYS and saved.get(k) != v)
         if diff: raise SemiperturbError(f"--resume: config differs from the saved run in {diff}; use the saved values or a new --out")
 
@@ -470,7 +593,7 @@ def fit(cfg:FixMatchConfig, # the run's configuration
     data = data if data is not None else load_dataset(cfg.dataset, cfg.data_dir)
     cbs = [*([RunDir(run_dir)] if run_dir is not None else []), *([] if quiet else [ProgressCallback()]), *cbs]
     t = Trainer(cfg, data, strong_fn, cbs)
-    if resume: t.load_state_dict(_load_checkpoint(Path(run_dir)/'checkpoint.pt', t.device))
+    if resume: t.load_state_dict(_load_checkpoint(Path(run_dir)/'checkpoint.pt') if t.rank == 0 else None)  # read on rank 0, sent to all
     return t.fit()
 
 # %% ../nbs/05_fixmatch.ipynb #329fe816
@@ -507,9 +630,12 @@ def train_cmd(out:str=None, # run directory (default: runs/DATASET_LABELS_ARCH_S
     if resume and (run_dir/'config.json').exists():  # continue with the saved config; given options must agree with it
         if config is not None: raise SemiperturbError("--resume continues with the run's own config.json; drop --config")
         cfg = train_config(config=run_dir, **options, **({'preset': resolve_preset(preset, cfg.device)} if preset else {}))
-    cbs = [TensorBoardCallback(tensorboard)] if tensorboard else []
+    rank0 = dist_env()[0] == 0                                                    # with several processes, rank 0 reports
+    cbs, quiet = [TensorBoardCallback(tensorboard)] if tensorboard and rank0 else [], quiet or not rank0
     if not quiet: print(f"preset {cfg.preset}: {cfg.arch}, {cfg.steps} steps of B={cfg.batch_size}, mu={cfg.mu} on {get_device(cfg.device)}")
     t = fit(cfg, run_dir, resume=resume, quiet=quiet, cbs=cbs)
+    if dist.is_initialized(): dist.destroy_process_group()
+    if not rank0: return
     s = summarize(t.log, t.device)
     print(f"{run_dir}: accuracy {100*s['accuracy']:.2f}% (best {100*s['best_accuracy']:.2f}%, median of last 20 "
           f"{100*s['median20_accuracy']:.2f}%) after {s['steps']} steps in {s['seconds']:.0f} s on {s['device']}")
@@ -525,7 +651,7 @@ def train_config(preset:str=None, # a name in `PRESETS`, or 'auto' (the default)
     preset = resolve_preset(preset or 'auto', options.get('device', 'auto'))
     if 'labels' not in options and Path(options.get('dataset', FixMatchConfig.dataset)).expanduser().is_dir():
         options = {**options, 'labels': None}                                    # a folder dataset: all of its labels
-    return config_from_dict({**PRESETS[preset], **options, 'preset': preset})
+    return config_from_dict({**PRESETS[preset], 'world_size': dist_env()[1], **options, 'preset': preset})
 
 train_cmd.epilog = 'presets (FixMatchConfig values; the options given override them):\n' + '\n'.join(
     f"  {k:<6} {' '.join(f'{f}={v}' for f, v in p.items())}" for k, p in PRESETS.items())
