@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_fixmatch.ipynb #da078f0d
 from __future__ import annotations
-import copy, json, math, os, statistics, time, typing, warnings
+import copy, io, json, math, os, statistics, time, typing, warnings
 from dataclasses import dataclass, asdict, fields
 from functools import partial
 from pathlib import Path
@@ -12,8 +12,9 @@ import torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib.pyplot as plt
 from fastcore.basics import patch
 from fastprogress.fastprogress import ConsoleMasterBar
-from .data import (SemiperturbError, ImageData, DeviceSampler, Progress, load_dataset, split_labeled, environment, get_device,
-                              check_types, config_from, read_config, refuse_overwrite)
+from .data import (SemiperturbError, DivergedError, ImageData, DeviceSampler, Progress, FiniteWatch, load_dataset, split_labeled,
+                              environment, get_device, check_types, check_ranges, config_from, read_config, refuse_overwrite, prepare_run_dir,
+                              run_config, finite_weights, to_json, write_atomic, append_line, save_torch, make_dir)
 from .augment import to_float, weak_aug, strong_aug, cutout
 from .models import make_model, load_checkpoint, load_classifier, on_device, autocast
 from .cvae import load_cvae, draw_diagram
@@ -21,12 +22,12 @@ from .perturb import cvae_strong
 from .pretrain import load_encoder
 
 # %% auto #0
-__all__ = ['STRONG_SOURCES', 'CVAE_SOURCES', 'RUNTIME_KEYS', 'PRESETS', 'fixmatch_loss', 'FixMatchConfig', 'config_from_dict',
-           'param_groups', 'cosine_lr', 'EMA', 'get_strong', 'show_framework', 'make_strong', 'safe_compile',
-           'evaluate', 'CancelFitException', 'Callback', 'Trainer', 'EMACallback', 'Recorder', 'summarize',
-           'ProgressCallback', 'tensorboard_writer', 'TensorBoardCallback', 'show_curves', 'RunDir', 'fit',
-           'resolve_preset', 'run_name', 'train_cmd', 'train_config', 'show_runs', 'load_run', 'run_minutes',
-           'runs_table', 'show_accuracy_vs_time']
+__all__ = ['RANGES', 'STRONG_SOURCES', 'CVAE_SOURCES', 'RUNTIME_KEYS', 'PRESETS', 'fixmatch_loss', 'FixMatchConfig',
+           'config_from_dict', 'param_groups', 'cosine_lr', 'EMA', 'get_strong', 'show_framework', 'make_strong',
+           'safe_compile', 'evaluate', 'CancelFitException', 'Callback', 'Trainer', 'EMACallback', 'Recorder',
+           'summarize', 'ProgressCallback', 'tensorboard_writer', 'TensorBoardCallback', 'show_curves', 'RunDir',
+           'DivergenceGuard', 'fit', 'resolve_preset', 'run_name', 'train_cmd', 'train_config', 'show_runs', 'load_run',
+           'run_minutes', 'runs_table', 'show_accuracy_vs_time']
 
 # %% ../nbs/05_fixmatch.ipynb #464def7b
 def fixmatch_loss(logits_x:torch.Tensor, # (B, K) logits of the weakly augmented labeled batch
@@ -87,13 +88,11 @@ class FixMatchConfig:
     def __post_init__(self): _check_config(self)
 
 # %% ../nbs/05_fixmatch.ipynb #79eeb096
-def _check_config(cfg):
-    check_types(cfg)
-    for k in ('labels', 'steps', 'batch_size', 'mu', 'eval_every', 'eval_batch_size'):
-        if getattr(cfg, k) is not None and getattr(cfg, k) <= 0: raise SemiperturbError(f"config {k} must be positive, got {getattr(cfg, k)}")
-    if not 0 <= cfg.threshold <= 1: raise SemiperturbError(f"threshold must be in [0, 1], got {cfg.threshold}")
-    if not 0 <= cfg.ema < 1: raise SemiperturbError(f"ema must be in [0, 1), got {cfg.ema}")
-    if cfg.lambda_u < 0: raise SemiperturbError(f"lambda_u must be >= 0, got {cfg.lambda_u}")
+RANGES = dict(labels='[1, inf)', translate='[0, 1)', sigma='[0, inf)', alpha='[0, inf)', mix_p='[0, 1]', steps='[1, inf)',
+              batch_size='[1, inf)', mu='[1, inf)', lr='(0, inf)', momentum='[0, 1)', wd='[0, inf)', ema='[0, 1)', threshold='[0, 1]',
+              lambda_u='[0, inf)', eval_every='[1, inf)', eval_batch_size='[1, inf)')  # the values each field accepts
+
+def _check_config(cfg): check_types(cfg); check_ranges(cfg, RANGES)
 
 def config_from_dict(d:dict) -> FixMatchConfig:
     "A `FixMatchConfig` from a dict (e.g. a saved `config.json`); unknown keys raise `SemiperturbError`."
@@ -410,17 +409,21 @@ def state_dict(self:Trainer) -> dict:
 
 @patch
 def load_state_dict(self:Trainer, ck:dict):
-    "Restore the state saved by `state_dict`."
-    self.model.load_state_dict(ck['model']); self.ema.model.load_state_dict(ck['ema']); self.opt.load_state_dict(ck['opt'])
-    self.step, self.log, self.seconds = ck['step'], ck['log'], ck['seconds']
-    _set_rng_state(self, ck['rng'])
+    "Restore the state saved by `state_dict` (a checkpoint that does not fit this run is refused in one line)."
+    try:
+        self.model.load_state_dict(ck['model']); self.ema.model.load_state_dict(ck['ema']); self.opt.load_state_dict(ck['opt'])
+        self.step, self.log, self.seconds = ck['step'], ck['log'], ck['seconds']
+        _set_rng_state(self, ck['rng'])
+    except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as e:
+        raise SemiperturbError(f"the checkpoint does not fit this run ({type(e).__name__}: {str(e).splitlines()[0][:120]}); "
+                               "it belongs to another run: choose another --out") from None
 
 # %% ../nbs/05_fixmatch.ipynb #f7c96334
 def _load_checkpoint(path, device='cpu'):
     "A run's checkpoint at `path`, refused in one line when missing, unreadable or not a run's."
     return load_checkpoint(path, device, 'run checkpoint', ('model', 'ema', 'opt', 'step', 'rng', 'log', 'config'))
 
-def _write_json(path, obj): Path(path).write_text(json.dumps(obj, indent=2) + '\n')
+def _write_json(path, obj): write_atomic(path, to_json(obj, indent=2) + '\n')
 
 # %% ../nbs/05_fixmatch.ipynb #dbd94c91
 class RunDir(Callback):
@@ -429,32 +432,43 @@ class RunDir(Callback):
     def __init__(self, path): self.path = Path(path)
     def before_fit(self):
         t = self.trainer
-        self.path.mkdir(parents=True, exist_ok=True)
+        make_dir(self.path)
         _write_json(self.path/'config.json', asdict(t.cfg))
-        (self.path/'metrics.jsonl').write_text(''.join(json.dumps(m) + '\n' for m in t.log))
+        write_atomic(self.path/'metrics.jsonl', ''.join(to_json(m) + '\n' for m in t.log))
 
     def after_eval(self):
         t = self.trainer
-        with open(self.path/'metrics.jsonl', 'a') as f: f.write(json.dumps(t.log[-1]) + '\n')
-        torch.save(t.state_dict(), self.path/'checkpoint.tmp'); os.replace(self.path/'checkpoint.tmp', self.path/'checkpoint.pt')
+        append_line(self.path/'metrics.jsonl', to_json(t.log[-1]))
+        save_torch(t.state_dict(), self.path/'checkpoint.pt')
 
     def after_fit(self):
         t = self.trainer
         if not t.log: return
         _write_json(self.path/'summary.json', dict(summarize(t.log, t.device), environment=environment(t.device)))
-        fig = show_curves(t.log); fig.savefig(self.path/'curves.png', dpi=100, bbox_inches='tight'); plt.close(fig)
+        buf = io.BytesIO(); fig = show_curves(t.log); fig.savefig(buf, format='png', dpi=100, bbox_inches='tight'); plt.close(fig)
+        write_atomic(self.path/'curves.png', buf.getbuffer())
+
+# %% ../nbs/05_fixmatch.ipynb #493b9f5d
+class DivergenceGuard(Callback):
+    "Stop the run with `DivergedError` at the first non-finite loss: each step on the CPU, at each evaluation (before anything is written) on a GPU."
+    order = -20
+    def before_fit(self): self.watch = FiniteWatch(self.trainer.device, self.trainer.step)
+    def after_step(self):
+        if self.watch.update(self.trainer.loss): self._stop()
+    def before_eval(self):
+        if self.watch.first() is not None or not finite_weights(self.trainer.model): self._stop()
+    def _stop(self):
+        t, bad = self.trainer, self.watch.first()
+        what = f"the loss became non-finite ({bad[1]}) at step {bad[0]}" if bad else f"the weights (or their batch-norm statistics) became non-finite by step {t.step}"
+        last = f"the last good checkpoint (step {t.log[-1]['step']}) is kept" if t.log else "no checkpoint had been written yet"
+        raise DivergedError(f"{what}; {last}; lower --lr (now {t.cfg.lr:g}) and train again with another --out")
 
 # %% ../nbs/05_fixmatch.ipynb #28f55238
 RUNTIME_KEYS = ('device', 'compile', 'data_dir')  # config keys a resumed run may change
 
-def _prepare_run_dir(run_dir, cfg, resume):
-    p = Path(run_dir)
-    if not resume: refuse_overwrite(p, fix='pass --resume to continue the run there, or --out DIR to start a new one')
-    else:
-        if not (p/'checkpoint.pt').exists(): raise SemiperturbError(f"--resume: {p} has no checkpoint.pt to resume from; drop --resume to start a new run")
-        saved = json.loads((p/'config.json').read_text())
-        diff = sorted(k for k, v in asdict(cfg).items() if k not in RUNTIME_KEYS and saved.get(k) != v)
-        if diff: raise SemiperturbError(f"--resume: config differs from the saved run in {diff}; use the saved values or a new --out")
+def _prepare_run_dir(run_dir, cfg, resume) -> bool:
+    "Check run folder `run_dir` (`semiperturb.data.prepare_run_dir`); True when it holds a checkpoint to resume from."
+    return prepare_run_dir(run_dir, asdict(cfg), resume, RUNTIME_KEYS)
 
 # %% ../nbs/05_fixmatch.ipynb #484659eb
 def fit(cfg:FixMatchConfig, # the run's configuration
@@ -465,12 +479,12 @@ def fit(cfg:FixMatchConfig, # the run's configuration
         quiet:bool=False, # no progress bars or metrics lines
         cbs=()) -> Trainer: # extra callbacks
     "Train FixMatch with `cfg`, writing the run into `run_dir`; returns the `Trainer`."
-    if run_dir is not None: _prepare_run_dir(run_dir, cfg, resume)
-    elif resume: raise SemiperturbError("resume needs a run directory")
+    if run_dir is None and resume: raise SemiperturbError("resume needs a run directory")
+    ck = run_dir is not None and _prepare_run_dir(run_dir, cfg, resume)
     data = data if data is not None else load_dataset(cfg.dataset, cfg.data_dir)
-    cbs = [*([RunDir(run_dir)] if run_dir is not None else []), *([] if quiet else [ProgressCallback()]), *cbs]
+    cbs = [DivergenceGuard(), *([RunDir(run_dir)] if run_dir is not None else []), *([] if quiet else [ProgressCallback()]), *cbs]
     t = Trainer(cfg, data, strong_fn, cbs)
-    if resume: t.load_state_dict(_load_checkpoint(Path(run_dir)/'checkpoint.pt', t.device))
+    if ck: t.load_state_dict(_load_checkpoint(Path(run_dir)/'checkpoint.pt', t.device))
     return t.fit()
 
 # %% ../nbs/05_fixmatch.ipynb #329fe816
@@ -504,9 +518,9 @@ def train_cmd(out:str=None, # run directory (default: runs/DATASET_LABELS_ARCH_S
     "Train a FixMatch classifier (or, with --lambda-u 0, its supervised-only baseline)."
     cfg = train_config(preset, config, **options)
     run_dir = Path(out) if out is not None else Path('runs')/run_name(cfg)
-    if resume and (run_dir/'config.json').exists():  # continue with the saved config; given options must agree with it
+    if resume and (saved := run_config(run_dir)) is not None:  # continue with the saved config; given options must agree with it
         if config is not None: raise SemiperturbError("--resume continues with the run's own config.json; drop --config")
-        cfg = train_config(config=run_dir, **options, **({'preset': resolve_preset(preset, cfg.device)} if preset else {}))
+        cfg = train_config(config={**saved, **({'preset': resolve_preset(preset, cfg.device)} if preset else {})}, **options)
     cbs = [TensorBoardCallback(tensorboard)] if tensorboard else []
     if not quiet: print(f"preset {cfg.preset}: {cfg.arch}, {cfg.steps} steps of B={cfg.batch_size}, mu={cfg.mu} on {get_device(cfg.device)}")
     t = fit(cfg, run_dir, resume=resume, quiet=quiet, cbs=cbs)
@@ -516,12 +530,12 @@ def train_cmd(out:str=None, # run directory (default: runs/DATASET_LABELS_ARCH_S
 
 # %% ../nbs/05_fixmatch.ipynb #a1fe546b
 def train_config(preset:str=None, # a name in `PRESETS`, or 'auto' (the default); not with `config`
-                 config=None, # a saved config.json, or a run directory holding one
+                 config=None, # a saved config.json, a run directory holding one, or a config as a dict
                  **options) -> FixMatchConfig: # `FixMatchConfig` fields; they override the preset or the saved config
     "The `FixMatchConfig` that `semiperturb train` runs: the defaults, then `preset`'s values or a saved `config`, then `options`."
     if config is not None:
         if preset is not None: raise SemiperturbError("--preset and --config both set every value; pass one of them")
-        return config_from_dict({**asdict(read_config(config, FixMatchConfig)), **options})
+        return config_from_dict({**(config if isinstance(config, dict) else asdict(read_config(config, FixMatchConfig))), **options})
     preset = resolve_preset(preset or 'auto', options.get('device', 'auto'))
     if 'labels' not in options and Path(options.get('dataset', FixMatchConfig.dataset)).expanduser().is_dir():
         options = {**options, 'labels': None}                                    # a folder dataset: all of its labels
