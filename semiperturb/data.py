@@ -178,7 +178,8 @@ def run_config(p) -> dict|None:
 def prepare_run_dir(p, # the run folder (`--out`)
                     config:dict, # the run's config, as a dict
                     resume:bool=False, # `--resume` was given
-                    runtime_keys=()) -> bool: # config keys a resumed run may change
+                    runtime_keys=(), # config keys a resumed run may change
+                    defaults:dict=None) -> bool: # values of the keys a saved config lacks (a run recorded before they existed)
     "Check run folder `p` before a run with `config` writes there (refusing in one line a taken folder, a file, a different saved config); True when it holds a checkpoint to resume from."
     p = Path(p); ck = (p/'checkpoint.pt').is_file()
     if not resume:
@@ -191,6 +192,7 @@ def prepare_run_dir(p, # the run folder (`--out`)
     saved = run_config(p)
     if saved is None and p.is_dir() and any(not _partial(q) and q.name != 'metrics.jsonl' for q in p.iterdir()):
         raise SemiperturbError(f"--resume: {p} holds no run (no config.json or checkpoint.pt); choose another --out")
+    saved = saved if saved is None else {**(defaults or {}), **saved}
     if saved is not None and (diff := sorted(k for k, v in config.items() if k not in runtime_keys and saved.get(k) != v)):
         raise SemiperturbError(f"--resume: config differs from the saved run in {diff}; use the saved values or a new --out")
     return ck

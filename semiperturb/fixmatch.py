@@ -468,7 +468,7 @@ RUNTIME_KEYS = ('device', 'compile', 'data_dir')  # config keys a resumed run ma
 
 def _prepare_run_dir(run_dir, cfg, resume) -> bool:
     "Check run folder `run_dir` (`semiperturb.data.prepare_run_dir`); True when it holds a checkpoint to resume from."
-    return prepare_run_dir(run_dir, asdict(cfg), resume, RUNTIME_KEYS)
+    return prepare_run_dir(run_dir, asdict(cfg), resume, RUNTIME_KEYS, {f.name: f.default for f in fields(FixMatchConfig)})  # older runs: defaults
 
 # %% ../nbs/05_fixmatch.ipynb #484659eb
 def fit(cfg:FixMatchConfig, # the run's configuration

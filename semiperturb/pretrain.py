@@ -368,7 +368,7 @@ RUNTIME_KEYS = ('device', 'data_dir')  # config keys a resumed run may change
 
 def _prepare_run_dir(p:Path, cfg:PretrainConfig, resume:bool) -> bool:
     "Check run folder `p` (`semiperturb.data.prepare_run_dir`); True when it holds a checkpoint to resume from."
-    return prepare_run_dir(p, asdict(cfg), resume, RUNTIME_KEYS)
+    return prepare_run_dir(p, asdict(cfg), resume, RUNTIME_KEYS, {f.name: f.default for f in fields(PretrainConfig)})  # older runs: defaults
 
 def _load_run(path, device):
     try: ck = torch.load(path, map_location=device, weights_only=True)
