@@ -13,7 +13,7 @@ from torch.utils.data import DataLoader, Dataset, RandomSampler
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.overrides import TorchFunctionMode
 import matplotlib.pyplot as plt
-from .data import SemiperturbError, ImageData, environment, get_device, refuse_overwrite
+from .data import SemiperturbError, ImageData, environment, get_device, refuse_overwrite, make_dir, write_atomic, to_json
 from .augment import OPS, to_float, weak_aug, strong_aug, reference_op, magnitude
 from .models import ARCHS
 from .cvae import make_cvae, cvae_config
@@ -251,14 +251,14 @@ def bench_cmd(arch:str='wrn-28-2', # classifier: wrn-28-2, wrn-28-8 or cnn
     if min(batch_size, mu, steps, repeats) < 1 or min(warmup, workers) < 0:
         raise SemiperturbError("--batch-size, --mu, --steps and --repeats must be >= 1, --warmup and --workers >= 0")
     never = 'results are never overwritten; pass --out with a new file name'
-    out = refuse_overwrite(out or default_out(dev), fix=never)
+    out = refuse_overwrite(out or default_out(dev), fix=never, folder=False)
     env = environment(dev)                                                                 # the load before we add ours
     opts = dict(arch=arch, batch_size=batch_size, mu=mu, device=str(dev), compile=compile, workers=workers, cvae=cvae, sigma=sigma,
                 bf16=bf16, channels_last=channels_last, sgd_impl=sgd_impl, cuda_graphs=cuda_graphs)
     rows = [r for shape in shp for r in bench_shape(shape, sources, steps, warmup, repeats, quiet, **opts)]
     rec = bench_record(rows, args, dev, env)
-    out.parent.mkdir(parents=True, exist_ok=True); refuse_overwrite(out, fix=never)
-    out.write_text(json.dumps(rec, indent=1) + '\n')
+    make_dir(out.parent); refuse_overwrite(out, fix=never)
+    write_atomic(out, to_json(rec, indent=1) + '\n')
     print(('' if quiet else '\n') + bench_table(rec) + f"\nwritten to {out}")
 
 # %% ../nbs/08_bench.ipynb #bd928b6b

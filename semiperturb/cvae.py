@@ -4,21 +4,23 @@
 
 # %% ../nbs/03_cvae.ipynb #1a09949e
 from __future__ import annotations
-import json, math, time
+import json, math, os, shutil, time
 from dataclasses import dataclass, asdict, fields
 from functools import partial
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib.pyplot as plt
 from matplotlib.patches import FancyBboxPatch
-from .data import SemiperturbError, ImageData, DeviceSampler, Progress, load_dataset, get_device, check_types, config_from, refuse_overwrite
+from .data import (SemiperturbError, DivergedError, ImageData, DeviceSampler, Progress, FiniteWatch, load_dataset, get_device,
+                              check_types, check_ranges, check_range, config_from, refuse_overwrite, RESIZE_HINT, to_json, write_atomic,
+                              append_line, save_torch, make_dir, write_error, finite_weights)
 from .augment import to_float, weak_aug, strong_aug
 
 # %% auto #0
-__all__ = ['CVAE_PRESETS', 'CKPT_KIND', 'CVAEConfig', 'cvae_config', 'ResBlock', 'trunk', 'bounded_logvar', 'Encoder', 'Prior',
-           'Recognition', 'Generator', 'CVAE', 'make_cvae', 'draw_diagram', 'show_generator', 'kl_normal', 'cvae_loss',
-           'fixmatch_pair', 'pair_fn', 'cvae_schedule', 'evaluate_cvae', 'train_cvae', 'save_cvae', 'load_cvae',
-           'train_cvae_cmd']
+__all__ = ['CVAE_RANGES', 'CVAE_PRESETS', 'CKPT_KIND', 'CVAEConfig', 'cvae_config', 'ResBlock', 'trunk', 'bounded_logvar',
+           'Encoder', 'Prior', 'Recognition', 'Generator', 'CVAE', 'make_cvae', 'draw_diagram', 'show_generator',
+           'kl_normal', 'cvae_loss', 'fixmatch_pair', 'pair_fn', 'cvae_schedule', 'evaluate_cvae', 'train_cvae',
+           'save_cvae', 'load_cvae', 'train_cvae_cmd']
 
 # %% ../nbs/03_cvae.ipynb #65a1674b
 @dataclass
@@ -42,7 +44,16 @@ class CVAEConfig:
     translate: float = 0.125    # largest random shift of both views, as a fraction of the side
     pairs: str = 'independent'  # 'independent': x̃ is the image's own strong view (own flip, shift); 'shared': RandAugment+Cutout of x
 
-    def __post_init__(self): check_types(self, 'CVAE config')
+    def __post_init__(self): _check_cvae(self)
+
+CVAE_RANGES = dict(latent_dim='[1, inf)', big_ch='[1, inf)', small_ch='[1, inf)', nblocks='[0, inf)', batch_size='[1, inf)',
+                   epochs='[1, inf)', steps_per_epoch='[1, inf)', lr='(0, inf)', lr_peak='[0, 1]', beta='[0, inf)', beta_warmup='[0, 1]',
+                   translate='[0, 1)')
+
+def _check_cvae(cfg):
+    check_types(cfg, 'CVAE config'); check_ranges(cfg, CVAE_RANGES)
+    if cfg.logvar_min >= cfg.logvar_max: raise SemiperturbError(f"--logvar-min ({cfg.logvar_min}) must be below --logvar-max ({cfg.logvar_max})")
+    if cfg.pairs not in ('independent', 'shared'): raise SemiperturbError(f"unknown pairs {cfg.pairs!r}: use independent or shared")
 
 CVAE_PRESETS = {'paper': {},
                 'small': dict(latent_dim=32, big_ch=16, small_ch=8, nblocks=2, batch_size=64, epochs=10, steps_per_epoch=100)}
@@ -248,6 +259,15 @@ def _heldout_pairs(data, device, pairs, n=256, seed=1234):
     return pairs(to_float(data.test_x[:n].to(device)), g)
 
 # %% ../nbs/03_cvae.ipynb #983f95c0
+def _check_finite(watch, cvae, cfg, spe):
+    "Raise `DivergedError` if a loss went bad (`watch`) or the weights of `cvae` are no longer finite."
+    bad = watch.first()
+    if bad is None and not finite_weights(cvae): bad = (watch.start if watch.eager else None, float('nan'))
+    if bad is None: return
+    step, v = bad
+    where = f"at step {step} (epoch {(step - 1) // spe + 1})" if step else "by the end of an epoch"
+    raise DivergedError(f"the loss became non-finite ({v}) {where}; no model is saved; lower --lr (now {cfg.lr:g}) and train again")
+
 def train_cvae(data, cfg:CVAEConfig=None, out=None, pairs=None, device=None, progress:bool=True):
     "Train a CVAE on pairs made from `data`'s unlabeled images (`ImageData` or uint8 NCHW); returns (cvae, history)."
     cfg, device = cfg or CVAEConfig(), get_device(device)
@@ -260,6 +280,8 @@ def train_cvae(data, cfg:CVAEConfig=None, out=None, pairs=None, device=None, pro
     sampler = DeviceSampler(x_unl, batch_size=cfg.batch_size, device=device, seed=cfg.seed)
     g, held = torch.Generator(device=device).manual_seed(cfg.seed), _heldout_pairs(data, device, pairs)
     log, history, t0 = Path(out) / 'metrics.jsonl' if out else None, [], time.time()
+    if log: write_atomic(log, '')
+    watch = FiniteWatch(device)
     bars = Progress(cfg.epochs, ['epoch', 'recon', 'kl', 'heldout_recon', 'heldout_kl', 'time'], quiet=not progress)
     for epoch in range(cfg.epochs):
         bars.segment(epoch, spe); tot = torch.zeros(2, device=device)
@@ -268,14 +290,16 @@ def train_cvae(data, cfg:CVAEConfig=None, out=None, pairs=None, device=None, pro
             for pg in opt.param_groups: pg['lr'] = lr
             x, xt = pairs(to_float(next(sampler)), g)  # (B, C, H, W) x2, in [0, 1]
             sse, kl = cvae_loss(xt, *cvae(x, xt))
-            opt.zero_grad(set_to_none=True); (sse + beta * kl).backward(); opt.step()
+            loss = sse + beta * kl
+            if watch.update(loss): break                                          # CPU: stop at once
+            opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
             tot += torch.stack([sse.detach(), kl.detach()]); bars.step(i + 1)
+        _check_finite(watch, cvae, cfg, spe)
         rec = dict(epoch=epoch + 1, step=(epoch + 1) * spe, recon=(tot[0] / spe).item(), kl=(tot[1] / spe).item(),
                    beta=beta, lr=lr, seconds=round(time.time() - t0, 1))  # .item(): a device sync point, once an epoch
         if held is not None: rec.update({f'heldout_{k}': v for k, v in evaluate_cvae(cvae, *held).items()})
         history.append(rec)
-        if log:
-            with open(log, 'a') as f: f.write(json.dumps(rec) + '\n')
+        if log: append_line(log, to_json(rec))
         bars.row(*(rec.get(k) for k in ('epoch', 'recon', 'kl', 'heldout_recon', 'heldout_kl', 'seconds')))
     bars.close()
     return cvae.eval(), history
@@ -284,13 +308,12 @@ def train_cvae(data, cfg:CVAEConfig=None, out=None, pairs=None, device=None, pro
 CKPT_KIND = 'semiperturb-cvae'
 
 def save_cvae(cvae:CVAE, path, dataset:str, mean=None, std=None, **extra):
-    "Save `cvae` trained on `dataset` (with normalisation `mean`/`std`) to `path`, with its config and shapes."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    "Save `cvae` trained on `dataset` (with normalisation `mean`/`std`) to `path` (atomically), with its config and shapes."
+    path = Path(path); make_dir(path.parent)
     ck = dict(kind=CKPT_KIND, version=1, dataset=dataset, shape=list(cvae.shape), channels=cvae.shape[0],
               latent_dim=cvae.cfg.latent_dim, mean=list(mean or []), std=list(std or []), config=asdict(cvae.cfg),
               state_dict={k: v.detach().cpu() for k, v in cvae.state_dict().items()}, **extra)
-    torch.save(ck, path)
-    return path
+    return save_torch(ck, path)
 
 # %% ../nbs/03_cvae.ipynb #d4d89bb9
 def load_cvae(path, dataset=None, device='cpu'):
@@ -299,7 +322,7 @@ def load_cvae(path, dataset=None, device='cpu'):
     if not path.is_file(): raise SemiperturbError(f"{path}: no such CVAE checkpoint; train one with `semiperturb train-cvae`")
     try: ck = torch.load(path, map_location='cpu', weights_only=True)
     except Exception as e: raise SemiperturbError(f"{path}: not a readable checkpoint ({type(e).__name__}); the file is corrupt, train or copy it again") from None
-    if not isinstance(ck, dict) or ck.get('kind') != CKPT_KIND:
+    if not isinstance(ck, dict) or ck.get('kind') != CKPT_KIND or not {'dataset', 'shape', 'config', 'state_dict'} <= set(ck):
         raise SemiperturbError(f"{path}: not a semiperturb CVAE checkpoint; pass a file written by `semiperturb train-cvae`")
     name, shape = (dataset.name, tuple(dataset.shape)) if isinstance(dataset, ImageData) else (dataset, None)
     if name is not None and name != ck['dataset']:
@@ -307,7 +330,8 @@ def load_cvae(path, dataset=None, device='cpu'):
     if shape is not None and shape != tuple(ck['shape']):
         raise SemiperturbError(f"{path}: this CVAE expects images of shape {tuple(ck['shape'])}, the data has {shape}")
     cvae = make_cvae(tuple(ck['shape']), config_from(CVAEConfig, ck['config'], 'CVAE config'))
-    cvae.load_state_dict(ck['state_dict'])
+    try: cvae.load_state_dict(ck['state_dict'])
+    except RuntimeError: raise SemiperturbError(f"{path}: its weights do not fit its own config; the file is damaged, train or copy it again") from None
     return cvae.to(device).eval(), {k: v for k, v in ck.items() if k != 'state_dict'}
 
 # %% ../nbs/03_cvae.ipynb #60eeef52
@@ -322,14 +346,22 @@ def train_cvae_cmd(dataset:str='fashion-mnist', # a dataset name (fashion-mnist,
                    quiet:bool=False, # no progress bars or per-epoch lines
                    **options:CVAEConfig): # `CVAEConfig` fields (`epochs=10`, `latent_dim=32`, ...); given ones override the preset
     "Train the CVAE of a perturbation set of strong views (FixMatch pairs) and save it."
-    out = refuse_overwrite(out, overwrite)
+    out, dev = refuse_overwrite(out, overwrite, folder=True), get_device(device)
+    check_range('width', width, '[1, inf)'); check_range('image_size', image_size, '[1, inf)')
     if width is not None: options = {'big_ch': width, 'small_ch': max(1, width // 4), **options}
     cfg = cvae_config(preset, **options)
-    data = load_dataset(dataset, data_dir, image_size)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / 'metrics.jsonl').unlink(missing_ok=True)
-    cvae, hist = train_cvae(data, cfg, out=out, device=device, progress=not quiet)
-    path = save_cvae(cvae, out / 'cvae.pt', data.name, data.mean, data.std, metrics=hist[-1])
+    data = load_dataset(dataset, data_dir, image_size, resize=RESIZE_HINT)
+    made, tmp = not out.exists(), out / '.train-cvae.partial'                    # train beside the old model, not over it
+    shutil.rmtree(tmp, ignore_errors=True); make_dir(tmp)
+    try:
+        cvae, hist = train_cvae(data, cfg, out=tmp, device=dev, progress=not quiet)
+        save_cvae(cvae, tmp / 'cvae.pt', data.name, data.mean, data.std, metrics=hist[-1])
+        for f in ('metrics.jsonl', 'cvae.pt'): os.replace(tmp / f, out / f)
+    except OSError as e: raise write_error(out, e) from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if made and not any(out.iterdir()): out.rmdir()                          # nothing was written: leave no folder
+    path = out / 'cvae.pt'
     print(f"saved {path}: recon {hist[-1]['recon']:.2f}  KL {hist[-1]['kl']:.2f}")
     return path
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_data.ipynb #837ef6bb
 from __future__ import annotations
-import gzip, json, os, struct, sys, typing
+import contextlib, errno, gzip, io, json, math, os, signal, struct, sys, typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 import numpy as np, torch
@@ -12,11 +12,14 @@ import matplotlib.pyplot as plt
 from fastprogress.fastprogress import master_bar, progress_bar, IN_NOTEBOOK
 
 # %% auto #0
-__all__ = ['GIT_HASH', 'FASHION_CLASSES', 'DEBIAN_FASHION', 'IMG_EXTS', 'DATASETS', 'SemiperturbError', 'DataError',
-           'refuse_overwrite', 'check_types', 'config_from', 'read_config', 'project_root', 'repo_path',
+__all__ = ['GIT_HASH', 'FASHION_CLASSES', 'DEBIAN_FASHION', 'IMG_EXTS', 'RESIZE_HINT', 'DATASETS', 'SemiperturbError',
+           'DataError', 'DivergedError', 'refuse_overwrite', 'check_types', 'check_range', 'check_ranges',
+           'config_from', 'read_config', 'plain_json', 'to_json', 'kill_point', 'write_error', 'write_atomic',
+           'save_torch', 'append_line', 'make_dir', 'run_config', 'prepare_run_dir', 'project_root', 'repo_path',
            'packaged_model', 'cpu_name', 'environment', 'read_idx', 'ImageData', 'channel_stats', 'download_root',
            'data_dirs', 'load_fashion_mnist', 'load_folder', 'make_folder_dataset', 'load_dataset', 'split_labeled',
-           'DeviceSampler', 'get_device', 'show_labeled', 'interactive', 'Progress', 'split_summary', 'data_cmd']
+           'DeviceSampler', 'get_device', 'show_labeled', 'interactive', 'Progress', 'FiniteWatch', 'finite_weights',
+           'split_summary', 'data_cmd']
 
 # %% ../nbs/00_data.ipynb #935c89a1
 class SemiperturbError(Exception):
@@ -25,26 +28,53 @@ class SemiperturbError(Exception):
 class DataError(SemiperturbError):
     "A dataset could not be found, read or split."
 
+class DivergedError(SemiperturbError):
+    "Training diverged: a loss became NaN or infinite (the command line exits with status 3, not 2)."
+
 # %% ../nbs/00_data.ipynb #ce806aab
+def _partial(p:Path) -> bool: return p.name.startswith('.') and p.name.endswith('.partial')  # a write cut short (`write_atomic`)
+
 def refuse_overwrite(path, # a file or folder a command is about to write
                      overwrite:bool=False, # the user allowed replacing it
                      fix:str='choose another --out or pass --overwrite', # what to do instead, for the message
+                     folder:bool|None=None, # True: `path` must be a folder; False: a file; None: either
                     ) -> Path:
-    "`path` as a `Path`, refused with one line when it is an existing file or a non-empty folder and `overwrite` is False."
+    "`path` as a `Path`, refused with one line when it is an existing file or a non-empty folder and `overwrite` is False, or of the wrong kind."
     p = Path(path)
-    taken = p.is_file() or (p.is_dir() and any(p.iterdir()))
+    if (f := next((q for q in p.parents if q.exists() and not q.is_dir()), None)) is not None:
+        raise SemiperturbError(f"{p}: {f} is a file, not a folder; choose another --out")
+    if folder and p.exists() and not p.is_dir(): raise SemiperturbError(f"{p} is a file, and a folder goes there; choose another --out")
+    if folder is False and p.is_dir(): raise SemiperturbError(f"{p} is a folder, and a file goes there; name a file, e.g. --out {p/'out'}")
+    taken = p.is_file() or (p.is_dir() and any(not _partial(q) for q in p.iterdir()))
     if taken and not overwrite: raise SemiperturbError(f"{p} already exists; {fix}")
     return p
 
 # %% ../nbs/00_data.ipynb #c064704e
 def check_types(cfg, what:str='config'):
-    "Refuse (one line, naming `what`) a field of dataclass instance `cfg` whose value lacks its annotated type; ints become floats where floats are expected."
+    "Refuse (one line, naming `what`) a field of dataclass instance `cfg` whose value lacks its annotated type, or a float that is not finite; ints become floats where floats are expected."
     hints = typing.get_type_hints(type(cfg))
     for f in fields(cfg):
         v, t = getattr(cfg, f.name), hints[f.name]
         if t is float and isinstance(v, int) and not isinstance(v, bool): setattr(cfg, f.name, v := float(v))
         if (isinstance(v, bool) and t is not bool and bool not in typing.get_args(t)) or not isinstance(v, t):
             raise SemiperturbError(f"{what} {f.name} must be {getattr(t, '__name__', t)}, got {type(v).__name__} {v!r}")
+        if isinstance(v, float) and not math.isfinite(v): raise SemiperturbError(f"--{f.name.replace('_', '-')} must be a finite number, got {v}")
+
+def check_range(name:str, # the option's name (`lr` or `--lr`), for the message
+                v, # its value; None passes
+                interval:str): # the values allowed, as in maths: '[0, 1)', '(0, inf)', '[1, inf)'
+    "`v`, refused in one line naming `--name` and the allowed values unless it lies in `interval`."
+    if v is None: return v
+    lo, hi = (float(s) for s in interval[1:-1].split(','))
+    ok = (lo <= v if interval[0] == '[' else lo < v) and (v <= hi if interval[-1] == ']' else v < hi)
+    if not ok:
+        want = (f"{'at least' if interval[0] == '[' else 'greater than'} {lo:g}" if hi == math.inf else f"in {interval}")
+        raise SemiperturbError(f"--{name.lstrip('-').replace('_', '-')} must be {want}, got {v}")
+    return v
+
+def check_ranges(cfg, ranges:dict):
+    "Apply `check_range` to each field of `cfg` named in `ranges` (field -> interval)."
+    for k, interval in ranges.items(): check_range(k, getattr(cfg, k), interval)
 
 def config_from(cls, d:dict, what:str='config'):
     "An instance of dataclass `cls` from dict `d` (e.g. a saved `config.json`), refusing unknown keys in one line."
@@ -61,6 +91,111 @@ def read_config(path, cls, what:str='config'):
     except ValueError as e: raise SemiperturbError(f"{path}: not a JSON {what} file ({e})") from None
     if not isinstance(d, dict): raise SemiperturbError(f"{path}: not a {what} (a JSON object of settings)")
     return config_from(cls, d, what)
+
+# %% ../nbs/00_data.ipynb #f0b1dbab
+def plain_json(obj):
+    "`obj` with every non-finite float (NaN, ±inf) in it, at any depth, replaced by None."
+    if isinstance(obj, float): return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict): return {k: plain_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)): return [plain_json(v) for v in obj]
+    return obj
+
+def to_json(obj, indent:int=None) -> str:
+    "`obj` as strict JSON text: non-finite floats become null, and `allow_nan=False` refuses anything else that is not JSON."
+    return json.dumps(plain_json(obj), indent=indent, allow_nan=False)
+
+# %% ../nbs/00_data.ipynb #36687724
+_KILLS = {}
+
+def kill_point(name:str):
+    "A test hook: SIGKILL this process here when `$SEMIPERTURB_KILL_AT` is `name` (or `name#n`: the n-th time it is reached)."
+    spec = os.environ.get('SEMIPERTURB_KILL_AT')
+    if not spec or spec.partition('#')[0] != name: return
+    _KILLS[name] = _KILLS.get(name, 0) + 1
+    if _KILLS[name] == int(spec.partition('#')[2] or 1): os.kill(os.getpid(), getattr(signal, 'SIGKILL', signal.SIGTERM))
+
+_AGAIN = ', then run the command again (a run continues with --resume)'
+_WRITE_FIXES = {errno.ENOSPC: 'the disk is full: free some space' + _AGAIN, errno.EDQUOT: 'the disk quota is used up: free some space' + _AGAIN,
+                errno.EFBIG: 'the file is larger than this system allows: raise the limit or free space' + _AGAIN,
+                errno.EROFS: 'the file system is read-only: choose another --out',
+                errno.EACCES: 'permission denied: choose another --out', errno.EPERM: 'not permitted here: choose another --out',
+                errno.ENOTDIR: 'a file is in the way of a folder: choose another --out',
+                errno.EEXIST: 'a file is in the way of a folder: choose another --out',
+                errno.EISDIR: 'a folder is in the way of the file: choose another --out'}
+
+def write_error(path, e:OSError) -> SemiperturbError:
+    "The one-line error for `OSError` `e`, raised while writing `path`: what happened and what to do."
+    return SemiperturbError(f"cannot write {path} ({e.strerror or e}); {_WRITE_FIXES.get(e.errno, 'choose another --out')}")
+
+# %% ../nbs/00_data.ipynb #3ccab91a
+def write_atomic(path, data) -> Path:
+    "Write `data` (str or bytes) to `path` through `.NAME.partial` beside it, synced and renamed over `path`: a crash leaves the old file or the new one."
+    path = Path(path); tmp = path.with_name(f'.{path.name}.partial')
+    b = memoryview(data.encode() if isinstance(data, str) else data)
+    try:
+        with open(tmp, 'wb') as f:
+            f.write(b[:len(b) // 2]); f.flush(); kill_point(f'{path.name}:partial')   # the moment a crash leaves half a file
+            f.write(b[len(b) // 2:]); f.flush(); os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as e:
+        with contextlib.suppress(OSError): tmp.unlink()
+        raise write_error(path, e) from None
+    kill_point(f'{path.name}:done')
+    return path
+
+def save_torch(obj, path) -> Path:
+    "`torch.save(obj)` to `path` through `write_atomic`."
+    buf = io.BytesIO(); torch.save(obj, buf)
+    return write_atomic(path, buf.getbuffer())
+
+def append_line(path, line:str):
+    "Append `line` and a newline to the log `path` (e.g. `metrics.jsonl`)."
+    try:
+        with open(path, 'a') as f: f.write(line[:len(line) // 2]); f.flush(); kill_point(f'{Path(path).name}:append'); f.write(line[len(line) // 2:] + '\n')
+    except OSError as e: raise write_error(path, e) from None
+
+def make_dir(path) -> Path:
+    "Create folder `path` and its parents if needed, or say in one line why it cannot be (a file in the way, no permission, ...)."
+    p = Path(path)
+    try: p.mkdir(parents=True, exist_ok=True)
+    except OSError as e: raise write_error(p, e) from None
+    return p
+
+# %% ../nbs/00_data.ipynb #411a63e0
+def run_config(p) -> dict|None:
+    "The config a run in folder `p` was started with: its `config.json`, else the copy in its `checkpoint.pt`; None when it has neither."
+    p = Path(p); f = p/'config.json'
+    if f.is_file():
+        try: d = json.loads(f.read_text())
+        except (OSError, ValueError) as e:
+            raise SemiperturbError(f"{f}: not a readable JSON config ({e}); restore it, or delete it to use the checkpoint's copy") from None
+        if not isinstance(d, dict): raise SemiperturbError(f"{f}: not a config (a JSON object of settings); restore it, or delete it to use the checkpoint's copy")
+        return d
+    try: c = torch.load(p/'checkpoint.pt', map_location='cpu', weights_only=True).get('config')
+    except Exception: return None                                              # unreadable: loading it says so, in one line
+    return c if isinstance(c, dict) else None
+
+def prepare_run_dir(p, # the run folder (`--out`)
+                    config:dict, # the run's config, as a dict
+                    resume:bool=False, # `--resume` was given
+                    runtime_keys=(), # config keys a resumed run may change
+                    defaults:dict=None) -> bool: # values of the keys a saved config lacks (a run recorded before they existed)
+    "Check run folder `p` before a run with `config` writes there (refusing in one line a taken folder, a file, a different saved config); True when it holds a checkpoint to resume from."
+    p = Path(p); ck = (p/'checkpoint.pt').is_file()
+    if not resume:
+        fix = ('pass --resume to continue the run there, or --out DIR to start a new one' if ck else
+               'it holds a run that stopped before its first checkpoint: pass --resume to start it again there, or choose another --out'
+               if (p/'config.json').is_file() else 'it is not a run folder (no config.json); choose another --out')
+        refuse_overwrite(p, fix=fix, folder=True)
+        return False
+    refuse_overwrite(p, True, folder=True)
+    saved = run_config(p)
+    if saved is None and p.is_dir() and any(not _partial(q) and q.name != 'metrics.jsonl' for q in p.iterdir()):
+        raise SemiperturbError(f"--resume: {p} holds no run (no config.json or checkpoint.pt); choose another --out")
+    saved = saved if saved is None else {**(defaults or {}), **saved}
+    if saved is not None and (diff := sorted(k for k, v in config.items() if k not in runtime_keys and saved.get(k) != v)):
+        raise SemiperturbError(f"--resume: config differs from the saved run in {diff}; use the saved values or a new --out")
+    return ck
 
 # %% ../nbs/00_data.ipynb #129b1f6d
 def _is_root(d:Path) -> bool:
@@ -200,10 +335,14 @@ def data_dirs(data_dir=None) -> list:
     return [Path(d).expanduser() for d in ds if d] + [DEBIAN_FASHION]
 
 # %% ../nbs/00_data.ipynb #01f90c14
+def _has_fashion(d:Path) -> bool: return all(_find_idx(d, s) for pair in _FASHION_FILES.values() for s in pair)
+
 def _fashion_dir(data_dir=None, download=True):
-    "A directory holding the four Fashion-MNIST IDX files."
-    for d in data_dirs(data_dir):
-        if all(_find_idx(d, s) for pair in _FASHION_FILES.values() for s in pair): return d
+    "A directory holding the four Fashion-MNIST IDX files: `data_dir` when given (nothing else is searched), else the search path."
+    if data_dir is not None and not Path(data_dir).expanduser().is_dir():
+        raise DataError(f"--data-dir {data_dir}: no such folder; name the folder that holds the Fashion-MNIST IDX files, or leave --data-dir out")
+    for d in (data_dirs(data_dir)[:1] if data_dir is not None else data_dirs()):
+        if _has_fashion(d): return d
     if download:
         import torchvision
         root = download_root(data_dir)
@@ -212,6 +351,9 @@ def _fashion_dir(data_dir=None, download=True):
             torchvision.datasets.FashionMNIST(root, train=False, download=True)
             return root
         except Exception: pass
+    if data_dir is not None:
+        raise DataError(f"--data-dir {data_dir} holds no Fashion-MNIST IDX files and they could not be downloaded into it; "
+                        "put the four .gz files there, or leave --data-dir out to use the installed copy")
     raise DataError("Fashion-MNIST not found: install it with `sudo apt-get install dataset-fashion-mnist`, "
                     "or pass --data-dir DIR (or set SEMIPERTURB_DATA) to a folder holding the four IDX .gz files")
 
@@ -250,32 +392,38 @@ def _tv_dataset(name, root, download):
 
 # %% ../nbs/00_data.ipynb #083e4df0
 IMG_EXTS = {'.png', '.jpg', '.jpeg', '.bmp', '.gif', '.webp'}
+RESIZE_HINT = 'pass --image-size N to resize them all to NxN'  # what the commands with --image-size suggest
 
 def _img_files(d:Path): return sorted(p for p in d.rglob('*') if p.suffix.lower() in IMG_EXTS)
 
-def _read_images(files, image_size=None, rgb=False):
-    "Stack image `files` into a uint8 (N,C,H,W) tensor."
+def _open_image(f, load:bool=True):
+    "The PIL image in file `f` (only its header unless `load`), refused in one line if it is not an image PIL can read."
+    from PIL import Image
+    try:
+        im = Image.open(f)
+        if load: im.load()
+        return im
+    except Exception as e: raise DataError(f"{f}: not a readable image ({e}); remove or replace it") from None
+
+def _read_images(files, image_size=None, rgb=False, resize:str='resize them all to one size first'):
+    "Stack image `files` into a uint8 (N,C,H,W) tensor; `resize` says what to do about images of different sizes."
     from PIL import Image
     ims = []
     for f in files:
-        try: im = Image.open(f); im.load()
-        except Exception as e: raise DataError(f"{f}: not a readable image ({e}); remove or replace it") from None
-        im = im.convert('RGB' if rgb else 'L')
+        im = _open_image(f).convert('RGB' if rgb else 'L')
         if image_size: im = im.resize((image_size, image_size), Image.BILINEAR)
         ims.append(im)
     sizes = {im.size for im in ims}
     if len(sizes) > 1:
-        raise DataError(f"images have different sizes ({', '.join(f'{w}x{h}' for w, h in sorted(sizes))}); pass --image-size N to resize them all to NxN")
+        raise DataError(f"images have different sizes ({', '.join(f'{w}x{h}' for w, h in sorted(sizes))}); {resize}")
     a = np.stack([np.asarray(im) for im in ims])
     return torch.as_tensor(a[:, None] if a.ndim == 3 else a.transpose(0, 3, 1, 2).copy())
 
-def _is_rgb(files):
-    from PIL import Image
-    return any(Image.open(f).mode not in ('L', '1', 'I', 'I;16', 'F', 'LA') for f in files)
+def _is_rgb(files): return any(_open_image(f, load=False).mode not in ('L', '1', 'I', 'I;16', 'F', 'LA') for f in files)
 
 # %% ../nbs/00_data.ipynb #d627affa
-def load_folder(root, image_size:int=None) -> ImageData:
-    "A dataset from `root/labeled/<class>/*`, `root/unlabeled/**` and `root/test/<class>/*`."
+def load_folder(root, image_size:int=None, resize:str=None) -> ImageData:
+    "A dataset from `root/labeled/<class>/*`, `root/unlabeled/**` and `root/test/<class>/*`; `resize`: the advice for images of mixed sizes."
     root = Path(root).expanduser()
     lab, unl, tst = root/'labeled', root/'unlabeled', root/'test'
     if not lab.is_dir() or not tst.is_dir():
@@ -291,7 +439,7 @@ def load_folder(root, image_size:int=None) -> ImageData:
     (lf, ly), (tf, ty) = labeled(lab), labeled(tst)
     uf = _img_files(unl) if unl.is_dir() else []
     rgb = _is_rgb(lf + tf + uf)
-    xs = _read_images(lf + uf + tf, image_size, rgb)
+    xs = _read_images(lf + uf + tf, image_size, rgb, *([resize] if resize else []))
     trx, ux, tex = xs[:len(lf)], xs[:len(lf)+len(uf)], xs[len(lf)+len(uf):]
     return ImageData(root.name, trx, ly, tex, ty, classes, unlabeled_x=ux)
 
@@ -312,13 +460,13 @@ def make_folder_dataset(root, classes=('cat', 'dog'), n_labeled=3, n_unlabeled=5
 # %% ../nbs/00_data.ipynb #f3aeccbb
 DATASETS = ('fashion-mnist', 'cifar10', 'cifar100', 'svhn', 'stl10')
 
-def load_dataset(name:str, data_dir=None, image_size:int=None, download:bool=True) -> ImageData:
-    "Load dataset `name` (one of `DATASETS`, or a path to a folder dataset)."
+def load_dataset(name:str, data_dir=None, image_size:int=None, download:bool=True, resize:str=None) -> ImageData:
+    "Load dataset `name` (one of `DATASETS`, or a path to a folder dataset; `resize`: the advice for a folder of mixed image sizes)."
     if name == 'fashion-mnist': return load_fashion_mnist(data_dir, download)
     if name in DATASETS:
         root = download_root(data_dir)
         return _tv_dataset(name, root, download)
-    if Path(name).expanduser().is_dir(): return load_folder(name, image_size)
+    if Path(name).expanduser().is_dir(): return load_folder(name, image_size, resize)
     raise DataError(f"unknown dataset {name!r}: use one of {', '.join(DATASETS)}, or a folder with labeled/ unlabeled/ test/")
 
 # %% ../nbs/00_data.ipynb #89bb4a56
@@ -411,6 +559,39 @@ class Progress:
     def close(self):
         if self.bars: self.mb.update(self.n); self.mb.on_iter_end()
 
+# %% ../nbs/00_data.ipynb #696e688d
+class FiniteWatch:
+    "Finds the first step (after `step`) whose loss is NaN or infinite: at once on the CPU; on a GPU from flags kept on the device, read by `first` (no host sync per step)."
+    def __init__(self, device, step:int=0):
+        self.device, self.start, self.bad = torch.device(device), step, None
+        self.eager = self.device.type == 'cpu'
+        self.ok, self.n, self.val = (torch.ones((), dtype=torch.bool, device=self.device), torch.zeros((), dtype=torch.float64, device=self.device),
+                                     torch.zeros((), dtype=torch.float64, device=self.device))  # all finite so far, good steps, first bad value
+
+    def update(self, loss:torch.Tensor) -> bool:
+        "Note the next step's `loss`; True when it is known already (on the CPU) that a loss went bad."
+        if self.bad is not None: return True
+        loss = loss.detach()
+        if self.eager:
+            self.start += 1
+            if not torch.isfinite(loss).all(): self.bad = (self.start, float(loss.double().sum()))
+            return self.bad is not None
+        fin = torch.isfinite(loss).all()
+        self.val = torch.where(self.ok & ~fin, loss.double().sum(), self.val); self.ok &= fin; self.n += self.ok
+        return False
+
+    def first(self):
+        "(step, value) of the first non-finite loss, or None (on a GPU: one host sync)."
+        if self.bad is None and not self.eager:
+            ok, n, val = torch.stack([self.ok.double(), self.n, self.val]).tolist()
+            if not ok: self.bad = (self.start + int(n) + 1, val)
+        return self.bad
+
+def finite_weights(*models) -> bool:
+    "Are all floating-point parameters and buffers of `models` finite? (one host sync)"
+    ts = [t for m in models for t in (*m.parameters(), *m.buffers()) if t.is_floating_point()]
+    return bool(torch.stack([torch.isfinite(t).all() for t in ts]).all()) if ts else True
+
 # %% ../nbs/00_data.ipynb #2e0ceed2
 def split_summary(data:ImageData, labels:int, seed:int=0) -> str:
     "Split sizes and per-class label counts of `data` with `labels` labels drawn with `seed`, as text."
@@ -428,4 +609,5 @@ def data_cmd(dataset:str='fashion-mnist', # a name (fashion-mnist, cifar10, cifa
              data_dir:str=None, # where the data lives (default: $SEMIPERTURB_DATA, then the Debian path, then a download)
              image_size:int=None): # resize a folder dataset's images to this side
     "Print the split sizes and per-class label counts of a dataset."
-    print(split_summary(load_dataset(dataset, data_dir, image_size), labels, seed))
+    check_range('image_size', image_size, '[1, inf)')
+    print(split_summary(load_dataset(dataset, data_dir, image_size, resize=RESIZE_HINT), labels, seed))

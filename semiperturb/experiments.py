@@ -12,8 +12,9 @@ import torch
 import matplotlib.pyplot as plt
 import seaborn as sns
 import semiperturb
-from .data import SemiperturbError, load_dataset, environment, get_device, packaged_model, GIT_HASH
-from .fixmatch import FixMatchConfig, PRESETS, config_from_dict, fit, summarize
+from .data import (SemiperturbError, load_dataset, split_labeled, environment, get_device, packaged_model, GIT_HASH, check_range,
+                              make_dir, write_atomic, to_json)
+from .fixmatch import FixMatchConfig, PRESETS, RUNTIME_KEYS, config_from_dict, fit, summarize
 from .cvae import cvae_config, train_cvae, save_cvae
 
 # %% auto #0
@@ -46,6 +47,16 @@ def check_provenance(allow_dirty:bool=False, git=None):
                                "code that made them, or pass --allow-dirty (the records and the table then say so)")
 
 # %% ../nbs/06_experiments.ipynb #fcc8e863
+def _reuse_record(p:Path, want:dict) -> dict:
+    "The study record at `p`, refused in one line if unreadable or made with other settings than `want` (FixMatchConfig values)."
+    try: rec = json.loads(p.read_text()); saved = rec['config']
+    except (OSError, ValueError, KeyError, TypeError) as e: raise SemiperturbError(f"{p}: not a readable study record ({e}); delete it to run it again") from None
+    same = lambda k, a, b: Path(a).name == Path(b).name if k in ('cvae', 'dataset') and a and b else a == b
+    if diff := sorted(k for k, v in want.items() if k not in RUNTIME_KEYS and k in saved and not same(k, saved[k], v)):
+        raise SemiperturbError(f"{p} was made with other settings ({', '.join(f'{k}={saved[k]!r}' for k in diff)}); "
+                               "give the study another --out, or the settings its records were made with")
+    return rec
+
 def run_study(base:dict, # FixMatchConfig values shared by every run (dataset, steps, arch, cvae, ...)
               variants=tuple(VARIANTS), # variant ids (keys of `VARIANTS`)
               labels=(40, 250), # label counts
@@ -59,23 +70,24 @@ def run_study(base:dict, # FixMatchConfig values shared by every run (dataset, s
               allow_dirty:bool=False) -> list: # write records although the code has uncommitted changes (the records say so)
     "Run every missing (labels, variant, seed) of a study and write one record per run into `results`; returns all records."
     check_provenance(allow_dirty)
-    results = Path(results); results.mkdir(parents=True, exist_ok=True)
-    base = asdict(config_from_dict({**asdict(FixMatchConfig()), **base}))
     if unknown := [v for v in variants if v not in VARIANTS]: raise SemiperturbError(f"unknown variants {unknown}: use {', '.join(VARIANTS)}")
+    given, base = dict(base), asdict(config_from_dict({**asdict(FixMatchConfig()), **base}))
+    results = make_dir(results)
     out = []
     for n in labels:
         for v in variants:
             for seed in seeds:
                 rid = run_id(base['dataset'], n, v, seed)
-                if (p := results/f'{rid}.json').exists(): out.append(json.loads(p.read_text())); continue
+                if (p := results/f'{rid}.json').exists():
+                    out.append(_reuse_record(p, {**given, **VARIANTS[v][1], 'labels': n, 'seed': seed})); continue
                 cfg = config_from_dict({**base, **VARIANTS[v][1], 'labels': n, 'seed': seed})
                 if data is None: data = load_dataset(cfg.dataset, cfg.data_dir)
                 rdir = Path(runs)/rid if runs else None
-                t = fit(cfg, rdir, data=data, resume=bool(rdir and (rdir/'checkpoint.pt').exists()), quiet=quiet)
+                t = fit(cfg, rdir, data=data, resume=rdir is not None, quiet=quiet)  # a run with no checkpoint yet starts afresh
                 rec = dict(id=rid, variant=v, title=VARIANTS[v][0], labels=n, seed=seed, config=asdict(cfg),
                            summary=summarize(t.log, t.device), log=t.log, environment=environment(t.device), command=command,
                            allow_dirty=allow_dirty)
-                p.write_text(json.dumps(rec, indent=1) + '\n'); out.append(rec)
+                write_atomic(p, to_json(rec, indent=1) + '\n'); out.append(rec)
                 log(f"{rid}: accuracy {100*rec['summary']['accuracy']:.2f}% in {rec['summary']['seconds']:.0f} s")
     return out
 
@@ -180,7 +192,7 @@ def study_cvae(out, dataset:str, preset:str, cvae:str=None, device='cpu', data=N
     path = Path(out)/f'cvae-{preset}'/'cvae.pt'
     if not path.exists():
         log(f"training a {preset} CVAE into {path.parent} ...")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_dir(path.parent)
         data = data if data is not None else load_dataset(dataset)
         model, hist = train_cvae(data, cvae_config(preset), out=path.parent, device=device, progress=False)
         save_cvae(model, path, data.name, data.mean, data.std, metrics=hist[-1])
@@ -204,14 +216,17 @@ def study_cmd(preset:str='auto', # quick (CPU, minutes), cpu (the recorded CPU s
     if preset not in STUDY_PRESETS: raise SemiperturbError(f"unknown study preset {preset!r}: use auto or one of {', '.join(STUDY_PRESETS)}")
     p = STUDY_PRESETS[preset]
     variants, labels, seeds = variants or p['variants'], labels or p['labels'], seeds or p['seeds']
+    if unknown := [v for v in variants if v not in VARIANTS]: raise SemiperturbError(f"unknown variants {unknown}: use {', '.join(VARIANTS)}")
+    check_range('steps', steps, '[1, inf)'); check_range('labels', min(labels), '[1, inf)')
     data = load_dataset(dataset, data_dir)
+    for n in labels: split_labeled(data.train_y, n, 0, data.num_classes)       # a label count that cannot be split fails now
     base = dict(p['base'], dataset=dataset, data_dir=data_dir, device=str(dev), **({'steps': steps} if steps else {}))
     if any(v.startswith('cvae') for v in variants):
         base['cvae'] = study_cvae(out, data.name, p['cvae'], cvae, dev, data)
     cmd = 'semiperturb study ' + ' '.join(sys.argv[2:]) if Path(sys.argv[0]).name == 'semiperturb' else None
     recs = run_study(base, variants, labels, seeds, Path(out)/'results', Path(out)/'runs', data, command=cmd, allow_dirty=allow_dirty)
     table = '\n\n'.join(f"**{data.name}, {n} labels** ({base['arch']}, {base.get('steps')} steps)\n\n" + study_table(recs, n) for n in labels)
-    (Path(out)/'results'/'table.md').write_text(table + '\n')
+    write_atomic(Path(out)/'results'/'table.md', table + '\n')
     print(table)
 
 # %% ../nbs/06_experiments.ipynb #7794c97b

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_fixmatch.ipynb #da078f0d
 from __future__ import annotations
-import copy, inspect, json, math, os, statistics, time, typing, warnings
+import copy, inspect, io, json, math, os, statistics, time, typing, warnings
 from dataclasses import dataclass, asdict, fields
 from functools import partial
 from pathlib import Path
@@ -13,8 +13,9 @@ from torch.nn.parallel import DistributedDataParallel
 import matplotlib.pyplot as plt
 from fastcore.basics import patch
 from fastprogress.fastprogress import ConsoleMasterBar
-from .data import (SemiperturbError, ImageData, DeviceSampler, Progress, load_dataset, split_labeled, environment, get_device,
-                              check_types, config_from, read_config, refuse_overwrite)
+from .data import (SemiperturbError, DivergedError, ImageData, DeviceSampler, Progress, FiniteWatch, load_dataset, split_labeled,
+                              environment, get_device, check_types, check_ranges, config_from, read_config, refuse_overwrite, prepare_run_dir,
+                              run_config, finite_weights, to_json, write_atomic, append_line, save_torch, make_dir)
 from .augment import to_float, weak_aug, strong_aug, cutout, draw_weak, apply_weak, draw_strong, apply_strong
 from .models import make_model, load_checkpoint, load_classifier, on_device, autocast
 from .cvae import load_cvae, draw_diagram
@@ -22,13 +23,13 @@ from .perturb import cvae_strong
 from .pretrain import load_encoder
 
 # %% auto #0
-__all__ = ['SGD_IMPLS', 'SGD_KERNELS', 'STRONG_SOURCES', 'CVAE_SOURCES', 'RANK_SEED_STRIDE', 'RUNTIME_KEYS', 'PRESETS',
+__all__ = ['RANGES', 'SGD_IMPLS', 'SGD_KERNELS', 'STRONG_SOURCES', 'CVAE_SOURCES', 'RANK_SEED_STRIDE', 'RUNTIME_KEYS', 'PRESETS',
            'fixmatch_loss', 'FixMatchConfig', 'config_from_dict', 'param_groups', 'make_sgd', 'cosine_lr', 'EMA',
            'get_strong', 'show_framework', 'make_strong', 'Compiled', 'safe_compile', 'weak_view', 'strong_view',
            'dist_env', 'init_distributed', 'evaluate', 'CancelFitException', 'Callback', 'Trainer', 'EMACallback',
            'Recorder', 'summarize', 'ProgressCallback', 'tensorboard_writer', 'TensorBoardCallback', 'show_curves',
-           'RunDir', 'fit', 'resolve_preset', 'run_name', 'train_cmd', 'train_config', 'show_runs', 'load_run',
-           'run_minutes', 'runs_table', 'show_accuracy_vs_time']
+           'RunDir', 'DivergenceGuard', 'fit', 'resolve_preset', 'run_name', 'train_cmd', 'train_config', 'show_runs',
+           'load_run', 'run_minutes', 'runs_table', 'show_accuracy_vs_time']
 
 # %% ../nbs/05_fixmatch.ipynb #464def7b
 def fixmatch_loss(logits_x:torch.Tensor, # (B, K) logits of the weakly augmented labeled batch
@@ -95,15 +96,14 @@ class FixMatchConfig:
     def __post_init__(self): _check_config(self)
 
 # %% ../nbs/05_fixmatch.ipynb #79eeb096
+RANGES = dict(labels='[1, inf)', translate='[0, 1)', sigma='[0, inf)', alpha='[0, inf)', mix_p='[0, 1]', steps='[1, inf)',
+              batch_size='[1, inf)', mu='[1, inf)', lr='(0, inf)', momentum='[0, 1)', wd='[0, inf)', ema='[0, 1)', threshold='[0, 1]',
+              lambda_u='[0, inf)', eval_every='[1, inf)', eval_batch_size='[1, inf)', world_size='[1, inf)')  # the values each field accepts
+
 SGD_IMPLS = ('auto', 'fused', 'foreach', 'loop')
 
 def _check_config(cfg):
-    check_types(cfg)
-    for k in ('labels', 'steps', 'batch_size', 'mu', 'eval_every', 'eval_batch_size', 'world_size'):
-        if getattr(cfg, k) is not None and getattr(cfg, k) <= 0: raise SemiperturbError(f"config {k} must be positive, got {getattr(cfg, k)}")
-    if not 0 <= cfg.threshold <= 1: raise SemiperturbError(f"threshold must be in [0, 1], got {cfg.threshold}")
-    if not 0 <= cfg.ema < 1: raise SemiperturbError(f"ema must be in [0, 1), got {cfg.ema}")
-    if cfg.lambda_u < 0: raise SemiperturbError(f"lambda_u must be >= 0, got {cfg.lambda_u}")
+    check_types(cfg); check_ranges(cfg, RANGES)
     if cfg.sgd_impl not in SGD_IMPLS: raise SemiperturbError(f"unknown sgd_impl {cfg.sgd_impl!r}: use one of {', '.join(SGD_IMPLS)}")
     for k in ('compile_strict', 'cuda_graphs'):
         if getattr(cfg, k) and not cfg.compile: raise SemiperturbError(f"{k} applies to compiled code: pass --compile as well")
@@ -376,10 +376,12 @@ def _do_eval(self:Trainer):
 @patch
 def _eval(self:Trainer):
     if self.world == 1: return self._with_events(self._do_eval, 'eval')
-    stop = torch.zeros(1, device=self.device)
+    stop, err = torch.zeros(1, device=self.device), None
     try: self._with_events(self._do_eval, 'eval')
     except CancelFitException: stop += 1                                        # raised on rank 0: stop every process
+    except DivergedError as e: stop += 2; err = e                               # the same, with exit status 3 on every process
     dist.broadcast(stop, 0)
+    if stop.item() == 2: raise err or DivergedError('the run diverged (rank 0 says where); lower --lr and train again with another --out')
     if stop.item(): raise CancelFitException()
 
 @patch
@@ -525,12 +527,16 @@ def state_dict(self:Trainer) -> dict:
 
 @patch
 def load_state_dict(self:Trainer, ck:dict):
-    "Restore the state saved by `state_dict` (with several processes, rank 0's `ck`; the others may pass None)."
+    "Restore the state saved by `state_dict` (with several processes, rank 0's `ck`; the others may pass None). A checkpoint that does not fit this run is refused in one line."
     if self.world > 1: ck = _broadcast(ck)
-    self.model.load_state_dict(ck['model']); self.opt.load_state_dict(ck['opt'])
-    if self.ema: self.ema.model.load_state_dict(ck['ema'])
-    self.step, self.log, self.seconds = ck['step'], ck['log'], ck['seconds']
-    _set_rng_state(self, ck['rank_rng'][self.rank] if self.world > 1 else ck['rng'])
+    try:
+        self.model.load_state_dict(ck['model']); self.opt.load_state_dict(ck['opt'])
+        if self.ema: self.ema.model.load_state_dict(ck['ema'])
+        self.step, self.log, self.seconds = ck['step'], ck['log'], ck['seconds']
+        _set_rng_state(self, ck['rank_rng'][self.rank] if self.world > 1 else ck['rng'])
+    except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as e:
+        raise SemiperturbError(f"the checkpoint does not fit this run ({type(e).__name__}: {str(e).splitlines()[0][:120]}); "
+                               "it belongs to another run: choose another --out") from None
 
 def _broadcast(obj):
     "Rank 0's `obj` on every process (a collective)."
@@ -542,7 +548,7 @@ def _load_checkpoint(path, device='cpu'):
     "A run's checkpoint at `path`, refused in one line when missing, unreadable or not a run's."
     return load_checkpoint(path, device, 'run checkpoint', ('model', 'ema', 'opt', 'step', 'rng', 'log', 'config'))
 
-def _write_json(path, obj): Path(path).write_text(json.dumps(obj, indent=2) + '\n')
+def _write_json(path, obj): write_atomic(path, to_json(obj, indent=2) + '\n')
 
 # %% ../nbs/05_fixmatch.ipynb #dbd94c91
 class RunDir(Callback):
@@ -551,33 +557,44 @@ class RunDir(Callback):
     def __init__(self, path): self.path = Path(path)
     def before_fit(self):
         t = self.trainer
-        self.path.mkdir(parents=True, exist_ok=True)
+        make_dir(self.path)
         _write_json(self.path/'config.json', asdict(t.cfg))
-        (self.path/'metrics.jsonl').write_text(''.join(json.dumps(m) + '\n' for m in t.log))
+        write_atomic(self.path/'metrics.jsonl', ''.join(to_json(m) + '\n' for m in t.log))
 
     def after_eval(self):
         t = self.trainer
-        with open(self.path/'metrics.jsonl', 'a') as f: f.write(json.dumps(t.log[-1]) + '\n')
-        torch.save(t.state_dict(), self.path/'checkpoint.tmp'); os.replace(self.path/'checkpoint.tmp', self.path/'checkpoint.pt')
+        append_line(self.path/'metrics.jsonl', to_json(t.log[-1]))
+        save_torch(t.state_dict(), self.path/'checkpoint.pt')
 
     def after_fit(self):
         t = self.trainer
         if not t.log: return
         _write_json(self.path/'summary.json', dict(summarize(t.log, t.device), environment=environment(t.device)))
-        fig = show_curves(t.log); fig.savefig(self.path/'curves.png', dpi=100, bbox_inches='tight'); plt.close(fig)
+        buf = io.BytesIO(); fig = show_curves(t.log); fig.savefig(buf, format='png', dpi=100, bbox_inches='tight'); plt.close(fig)
+        write_atomic(self.path/'curves.png', buf.getbuffer())
+
+# %% ../nbs/05_fixmatch.ipynb #493b9f5d
+class DivergenceGuard(Callback):
+    "Stop the run with `DivergedError` at the first non-finite loss: each step on the CPU, at each evaluation (before anything is written) on a GPU."
+    order = -20
+    def before_fit(self): self.watch = FiniteWatch(self.trainer.device, self.trainer.step)
+    def after_step(self):  # with several processes, rank 0 stops them all at the next evaluation (`Trainer._eval`)
+        if self.watch.update(self.trainer.loss) and self.trainer.world == 1: self._stop()
+    def before_eval(self):
+        if self.watch.first() is not None or not finite_weights(self.trainer.model): self._stop()
+    def _stop(self):
+        t, bad = self.trainer, self.watch.first()
+        what = f"the loss became non-finite ({bad[1]}) at step {bad[0]}" if bad else f"the weights (or their batch-norm statistics) became non-finite by step {t.step}"
+        last = f"the last good checkpoint (step {t.log[-1]['step']}) is kept" if t.log else "no checkpoint had been written yet"
+        raise DivergedError(f"{what}; {last}; lower --lr (now {t.cfg.lr:g}) and train again with another --out")
 
 # %% ../nbs/05_fixmatch.ipynb #28f55238
 RUNTIME_KEYS = ('device', 'compile', 'compile_strict', 'cuda_graphs', 'sgd_impl', 'data_dir')  # config keys a resumed run may change
 
-def _prepare_run_dir(run_dir, cfg, resume):
-    if dist_env()[0] != 0: return                                                # rank 0 owns the run directory
-    p = Path(run_dir)
-    if not resume: refuse_overwrite(p, fix='pass --resume to continue the run there, or --out DIR to start a new one')
-    else:
-        if not (p/'checkpoint.pt').exists(): raise SemiperturbError(f"--resume: {p} has no checkpoint.pt to resume from; drop --resume to start a new run")
-        saved = {**{f.name: f.default for f in fields(FixMatchConfig)}, **json.loads((p/'config.json').read_text())}  # older runs: defaults
-        diff = sorted(k for k, v in asdict(cfg).items() if k not in RUNTIME_KEYS and saved.get(k) != v)
-        if diff: raise SemiperturbError(f"--resume: config differs from the saved run in {diff}; use the saved values or a new --out")
+def _prepare_run_dir(run_dir, cfg, resume) -> bool:
+    "Check run folder `run_dir` (`semiperturb.data.prepare_run_dir`, on rank 0 only); True when it holds a checkpoint to resume from."
+    if dist_env()[0] != 0: return resume and (Path(run_dir)/'checkpoint.pt').is_file()   # rank 0 owns the run directory
+    return prepare_run_dir(run_dir, asdict(cfg), resume, RUNTIME_KEYS, {f.name: f.default for f in fields(FixMatchConfig)})  # older runs: defaults
 
 # %% ../nbs/05_fixmatch.ipynb #484659eb
 def fit(cfg:FixMatchConfig, # the run's configuration
@@ -588,12 +605,12 @@ def fit(cfg:FixMatchConfig, # the run's configuration
         quiet:bool=False, # no progress bars or metrics lines
         cbs=()) -> Trainer: # extra callbacks
     "Train FixMatch with `cfg`, writing the run into `run_dir`; returns the `Trainer`."
-    if run_dir is not None: _prepare_run_dir(run_dir, cfg, resume)
-    elif resume: raise SemiperturbError("resume needs a run directory")
+    if run_dir is None and resume: raise SemiperturbError("resume needs a run directory")
+    ck = run_dir is not None and _prepare_run_dir(run_dir, cfg, resume)
     data = data if data is not None else load_dataset(cfg.dataset, cfg.data_dir)
-    cbs = [*([RunDir(run_dir)] if run_dir is not None else []), *([] if quiet else [ProgressCallback()]), *cbs]
+    cbs = [DivergenceGuard(), *([RunDir(run_dir)] if run_dir is not None else []), *([] if quiet else [ProgressCallback()]), *cbs]
     t = Trainer(cfg, data, strong_fn, cbs)
-    if resume: t.load_state_dict(_load_checkpoint(Path(run_dir)/'checkpoint.pt') if t.rank == 0 else None)  # read on rank 0, sent to all
+    if ck: t.load_state_dict(_load_checkpoint(Path(run_dir)/'checkpoint.pt', t.device) if t.rank == 0 else None)  # read on rank 0, sent to all
     return t.fit()
 
 # %% ../nbs/05_fixmatch.ipynb #329fe816
@@ -627,9 +644,9 @@ def train_cmd(out:str=None, # run directory (default: runs/DATASET_LABELS_ARCH_S
     "Train a FixMatch classifier (or, with --lambda-u 0, its supervised-only baseline)."
     cfg = train_config(preset, config, **options)
     run_dir = Path(out) if out is not None else Path('runs')/run_name(cfg)
-    if resume and (run_dir/'config.json').exists():  # continue with the saved config; given options must agree with it
+    if resume and (saved := run_config(run_dir)) is not None:  # continue with the saved config; given options must agree with it
         if config is not None: raise SemiperturbError("--resume continues with the run's own config.json; drop --config")
-        cfg = train_config(config=run_dir, **options, **({'preset': resolve_preset(preset, cfg.device)} if preset else {}))
+        cfg = train_config(config={**saved, **({'preset': resolve_preset(preset, cfg.device)} if preset else {})}, **options)
     rank0 = dist_env()[0] == 0                                                    # with several processes, rank 0 reports
     cbs, quiet = [TensorBoardCallback(tensorboard)] if tensorboard and rank0 else [], quiet or not rank0
     if not quiet: print(f"preset {cfg.preset}: {cfg.arch}, {cfg.steps} steps of B={cfg.batch_size}, mu={cfg.mu} on {get_device(cfg.device)}")
@@ -642,12 +659,12 @@ def train_cmd(out:str=None, # run directory (default: runs/DATASET_LABELS_ARCH_S
 
 # %% ../nbs/05_fixmatch.ipynb #a1fe546b
 def train_config(preset:str=None, # a name in `PRESETS`, or 'auto' (the default); not with `config`
-                 config=None, # a saved config.json, or a run directory holding one
+                 config=None, # a saved config.json, a run directory holding one, or a config as a dict
                  **options) -> FixMatchConfig: # `FixMatchConfig` fields; they override the preset or the saved config
     "The `FixMatchConfig` that `semiperturb train` runs: the defaults, then `preset`'s values or a saved `config`, then `options`."
     if config is not None:
         if preset is not None: raise SemiperturbError("--preset and --config both set every value; pass one of them")
-        return config_from_dict({**asdict(read_config(config, FixMatchConfig)), **options})
+        return config_from_dict({**(config if isinstance(config, dict) else asdict(read_config(config, FixMatchConfig))), **options})
     preset = resolve_preset(preset or 'auto', options.get('device', 'auto'))
     if 'labels' not in options and Path(options.get('dataset', FixMatchConfig.dataset)).expanduser().is_dir():
         options = {**options, 'labels': None}                                    # a folder dataset: all of its labels

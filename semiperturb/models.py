@@ -8,7 +8,7 @@ from functools import partial
 import torch, torch.nn as nn, torch.nn.functional as F
 import contextlib, os, shutil, tempfile
 from pathlib import Path
-from .data import SemiperturbError
+from .data import SemiperturbError, save_torch, make_dir
 
 # %% auto #0
 __all__ = ['ARCHS', 'CLASSIFIER_KEYS', 'Normalize', 'conv3x3', 'conv1x1', 'batch_norm', 'lrelu', 'init_weights', 'ResidualBlock',
@@ -133,12 +133,11 @@ def load_checkpoint(path, device='cpu', kind:str='checkpoint', keys=()) -> dict:
 
 def save_classifier(model:nn.Module, path, arch:str, dataset:str, shape, mean, std, **extra):
     "Save classifier `model` (architecture `arch`, trained on `dataset` images of `shape`) to `path`, atomically."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path); make_dir(path.parent)
     ck = dict(kind='semiperturb-classifier', arch=arch, in_channels=int(shape[0]), num_classes=model_classes(model),
               mean=list(mean), std=list(std), dataset=dataset, shape=list(shape),
               ema={k: v.detach().cpu() for k, v in model.state_dict().items()}, **extra)
-    tmp = path.with_name(path.name + '.tmp'); torch.save(ck, tmp); os.replace(tmp, path)
-    return path
+    return save_torch(ck, path)
 
 def model_classes(model:nn.Module) -> int:
     "The number of outputs of `model`'s last linear layer."

@@ -4,14 +4,15 @@
 
 # %% ../nbs/04_perturb.ipynb #f4aaa37c
 from __future__ import annotations
-import json
+import io, json
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib.pyplot as plt
 from scipy.stats import beta as beta_dist, binomtest, chi2, norm
-from .data import SemiperturbError, load_dataset, get_device, refuse_overwrite, environment
+from .data import (SemiperturbError, load_dataset, get_device, refuse_overwrite, environment, check_range, RESIZE_HINT,
+                              write_atomic, make_dir, to_json)
 from .augment import to_float, weak_aug, strong_aug, cutout, show_image_grid
 from .cvae import CVAE, CVAEConfig, cvae_loss, fixmatch_pair, pair_fn, load_cvae, make_cvae, cvae_config
 from .models import load_classifier
@@ -281,9 +282,7 @@ def diagnose_cmd(cvae:str=None, # CVAE checkpoint written by `semiperturb train-
     q = rec['cvae_quality']
     print(f"CVAE on {n} held-out pairs: recon {q['recon']:.2f}  KL {q['kl']:.2f}  radius p99.9 {rec['radius']['p99_9']:.2f}  "
           f"approximation error within it {q['approx_error']:.2f}  expected approximation error {q['expected_approx_error']:.2f}")
-    if out:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(str(out) + '.tmp'); tmp.write_text(json.dumps(rec, indent=1) + '\n'); tmp.replace(out)
+    if out: write_atomic(out, to_json(rec, indent=1) + '\n')  # strict JSON: a NaN is refused, not written
     return rec
 
 # %% ../nbs/04_perturb.ipynb #ccc521d9
@@ -300,17 +299,20 @@ def samples_cmd(cvae:str=None, # CVAE checkpoint written by `semiperturb train-c
                 overwrite:bool=False): # replace an existing --out
     "Render a grid of test images and their latent-smoothed CVAE views to a PNG file."
     if cvae is None: raise SemiperturbError("pass --cvae CKPT, a checkpoint written by `semiperturb train-cvae`")
-    out, device = refuse_overwrite(out, overwrite), get_device(device)
+    if Path(out).suffix.lower() != '.png':
+        raise SemiperturbError(f"--out {out}: the grid is written as a PNG; name a .png file, e.g. --out {Path(out).with_suffix('.png')}")
+    check_range('n', n, '[1, inf)'); check_range('k', k, '[1, inf)'); check_range('sigma', sigma, '[0, inf)'); check_range('image_size', image_size, '[1, inf)')
+    out, device = refuse_overwrite(out, overwrite, folder=False), get_device(device)
     name = dataset and (Path(dataset).name if Path(dataset).is_dir() else dataset)  # a folder dataset is named after its folder
     _, meta = load_cvae(cvae, dataset=name)  # refuse a mismatch before loading any data
-    data = load_dataset(dataset or meta['dataset'], data_dir, image_size)
+    data = load_dataset(dataset or meta['dataset'], data_dir, image_size, resize=RESIZE_HINT)
     model, _ = load_cvae(cvae, dataset=data, device=device)
     g = torch.Generator(device=device).manual_seed(seed)
     idx = torch.randperm(len(data.test_x), generator=torch.Generator().manual_seed(seed))[:n]
     x = to_float(data.test_x[idx].to(device))  # (n, C, H, W)
     fig = show_image_grid({'x': x, **{f'σ={sigma:g} #{i+1}': smooth_views(model, x, sigma, g) for i in range(k)}})
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=120, bbox_inches='tight'); plt.close(fig)
+    buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=120, bbox_inches='tight'); plt.close(fig)
+    write_atomic(make_dir(out.parent)/out.name, buf.getbuffer())
     print(f"wrote {out}")
     return out
 
@@ -331,7 +333,10 @@ def certify_cmd(run:str=None, # a FixMatch run directory written by `semiperturb
                 overwrite:bool=False): # replace an existing --out
     "Certify a FixMatch classifier smoothed in the latent space of a CVAE (Cohen et al. 2019; Wong & Kolter 2021)."
     if run is None or cvae is None: raise SemiperturbError("pass --run RUN (a `semiperturb train` run) and --cvae CKPT (a `semiperturb train-cvae` checkpoint)")
-    device, out = get_device(device), out and refuse_overwrite(out, overwrite)
+    for k, v, interval in (('sigma', sigma, '(0, inf)'), ('n0', n0, '[1, inf)'), ('n', n, '[1, inf)'), ('alpha', alpha, '(0, 1)'),
+                           ('n_images', n_images, '[1, inf)'), ('batch_size', batch_size, '[1, inf)'), ('radii', min(radii), '[0, inf)')):
+        check_range(k, v, interval)
+    device, out = get_device(device), out and refuse_overwrite(out, overwrite, folder=False)
     model, meta = load_classifier(run, device=device)
     cfg = meta.get('config', {})
     data = load_dataset(cfg.get('dataset', meta.get('dataset')), data_dir or cfg.get('data_dir'), cfg.get('image_size'))
@@ -348,5 +353,5 @@ def certify_cmd(run:str=None, # a FixMatch run directory written by `semiperturb
                radii=list(radii), certified_accuracy=acc, index=idx.tolist(), label=y.tolist(), pred=pred.tolist(), radius=rad.tolist())
     print(f"sigma {sigma}  n0 {n0}  n {n}  alpha {alpha}  images {len(x)}  abstain {res['abstain']:.1%}")
     for r, a in zip(radii, acc): print(f"  radius {r:5.2f}  certified accuracy {a:.1%}")
-    if out: Path(out).write_text(json.dumps(res))
+    if out: write_atomic(make_dir(out.parent)/out.name, to_json(res))
     return res

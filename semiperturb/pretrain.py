@@ -10,8 +10,9 @@ from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib.pyplot as plt
 from fastcore.basics import patch
-from .data import (SemiperturbError, ImageData, DeviceSampler, Progress, load_dataset, environment, get_device, check_types,
-                              config_from, refuse_overwrite)
+from .data import (SemiperturbError, DivergedError, ImageData, DeviceSampler, Progress, FiniteWatch, load_dataset, environment,
+                              get_device, check_types, check_ranges, config_from, refuse_overwrite, prepare_run_dir, run_config, to_json,
+                              write_atomic, append_line, save_torch, make_dir, finite_weights)
 from .augment import to_float, weak_aug, strong_aug
 from .models import ARCHS, make_model, on_device, autocast
 from .cvae import load_cvae
@@ -172,7 +173,7 @@ PRESETS = {'quick': dict(batch_size=64, steps=150, eval_every=50, probe_bank=100
 
 # %% ../nbs/04a_pretrain.ipynb #21f2cdb6
 def _check_pretrain(cfg):
-    check_types(cfg, 'pretrain config')
+    check_types(cfg, 'pretrain config'); check_ranges(cfg, dict(wd='[0, inf)', alpha='[0, inf)', translate='[0, 1)'))
     for k in ('steps', 'proj_dim', 'eval_every', 'probe_bank', 'probe_queries', 'knn_k'):
         if getattr(cfg, k) <= 0: raise SemiperturbError(f"pretrain config {k} must be positive, got {getattr(cfg, k)}")
     if cfg.batch_size < 2: raise SemiperturbError(f"batch_size must be at least 2 (a view needs negatives), got {cfg.batch_size}")
@@ -186,7 +187,8 @@ def _check_pretrain(cfg):
         raise SemiperturbError("--second-view cvae needs --cvae CKPT (train one with `semiperturb train-cvae`)")
 
 def pretrain_config(preset:str='cpu', **overrides) -> PretrainConfig:
-    "The `PretrainConfig` of `preset` ('quick', 'cpu' or 'full') with `overrides` (those set to None are ignored)."
+    "The `PretrainConfig` of `preset` ('quick', 'cpu' or 'full'; None is 'cpu') with `overrides` (those set to None are ignored)."
+    preset = preset or 'cpu'
     if preset not in PRESETS: raise SemiperturbError(f"unknown pretrain preset {preset!r}: use one of {', '.join(PRESETS)}")
     known = {f.name for f in fields(PretrainConfig)}
     if bad := sorted(set(overrides) - known): raise SemiperturbError(f"unknown pretrain settings {bad}: known are {sorted(known)}")
@@ -259,13 +261,24 @@ def load_state_dict(self:Pretrainer, ck:dict):
     self.gen.set_state(ck['rng']['views'])
 
 def _save_atomic(obj, path):
-    "`torch.save` to a temporary file beside `path`, then rename it over `path`."
-    tmp = Path(path).with_suffix('.tmp'); torch.save(obj, tmp); os.replace(tmp, path)
+    "`torch.save` to `path`, whole or not at all (`semiperturb.data.save_torch`)."
+    save_torch(obj, path)
 
 # %% ../nbs/04a_pretrain.ipynb #ecfe41ea
 @patch
+def _check_finite(self:Pretrainer):
+    "Raise `DivergedError` if a loss since the start of `fit` was not finite, or the weights are not."
+    bad = self.watch.first()
+    if bad is None and finite_weights(self.model): return
+    what = f"the loss became non-finite ({bad[1]}) at step {bad[0]}" if bad else f"the weights (or their batch-norm statistics) became non-finite by step {self.step}"
+    last = f"the last good checkpoint (step {self.log[-1]['step']}) is kept" if self.log else "no checkpoint had been written yet"
+    raise DivergedError(f"{what}; {last}; lower --lr (now {self.cfg.lr:g}) or raise --temperature (now {self.cfg.temperature:g}), "
+                        "and pre-train again with another --out")
+
+@patch
 def _record(self:Pretrainer, run_dir=None, stats=None, bars=None):
     "Probe, append a metrics line to the log (and `run_dir/metrics.jsonl`), checkpoint, show the row."
+    self._check_finite()
     loss, top1 = stats.tolist() if stats is not None else (None, None)          # the one host sync per probe
     acc = self.probe()
     self.seconds = time.time() - self._t0
@@ -273,7 +286,7 @@ def _record(self:Pretrainer, run_dir=None, stats=None, bars=None):
              lr=simclr_lr(max(0, self.step - 1), self.cfg.steps, self.cfg.lr, self.cfg.warmup), seconds=round(self.seconds, 2))
     self.log.append(m)
     if run_dir is not None:
-        with open(Path(run_dir)/'metrics.jsonl', 'a') as f: f.write(json.dumps(m) + '\n')
+        append_line(Path(run_dir)/'metrics.jsonl', to_json(m))
         _save_atomic(self.state_dict(), Path(run_dir)/'checkpoint.pt')
     if bars: bars.row(*(m[k] for k in ('step', 'loss', 'pos_top1', 'knn_accuracy', 'seconds')))
 
@@ -284,7 +297,7 @@ def fit(self:Pretrainer, run_dir=None, quiet:bool=False, until:int=None):
     n_evals = -(-c.steps // c.eval_every)
     stop = c.steps if until is None else min(c.steps, -(-until // c.eval_every) * c.eval_every)
     bars = Progress(n_evals, ['step', 'loss', 'pos_top1', 'knn_accuracy', 'time'], quiet=quiet)
-    self._t0 = time.time() - self.seconds
+    self._t0, self.watch = time.time() - self.seconds, FiniteWatch(self.device, self.step)
     if not self.log: self._record(run_dir, None, bars)                           # step 0: the random network
     while self.step < stop:
         seg = self.step // c.eval_every
@@ -292,6 +305,7 @@ def fit(self:Pretrainer, run_dir=None, quiet:bool=False, until:int=None):
         bars.segment(seg, n); tot = torch.zeros(2, device=self.device)
         for i in range(n):
             self.one_step(); tot += torch.stack([self.loss.detach(), self.top1]); bars.step(i + 1)
+            if self.watch.update(self.loss): break                                # the CPU knows at once
         self._record(run_dir, tot / n, bars)
     bars.close()
     return self
@@ -352,18 +366,16 @@ def load_encoder(path, # an `encoder.pt` written by `semiperturb pretrain`
 # %% ../nbs/04a_pretrain.ipynb #3fe7b723
 RUNTIME_KEYS = ('device', 'data_dir')  # config keys a resumed run may change
 
-def _prepare_run_dir(p:Path, cfg:PretrainConfig, resume:bool):
-    if not resume: refuse_overwrite(p, fix='pass --resume to continue the run there, or --out DIR to start a new one')
-    else:
-        if not (p/'checkpoint.pt').exists(): raise SemiperturbError(f"--resume: {p} has no checkpoint.pt to resume from; drop --resume to start a new run")
-        saved = json.loads((p/'config.json').read_text())
-        if diff := sorted(k for k, v in asdict(cfg).items() if k not in RUNTIME_KEYS and saved.get(k) != v):
-            raise SemiperturbError(f"--resume: config differs from the saved run in {diff}; use the saved values or a new --out")
+def _prepare_run_dir(p:Path, cfg:PretrainConfig, resume:bool) -> bool:
+    "Check run folder `p` (`semiperturb.data.prepare_run_dir`); True when it holds a checkpoint to resume from."
+    return prepare_run_dir(p, asdict(cfg), resume, RUNTIME_KEYS, {f.name: f.default for f in fields(PretrainConfig)})  # older runs: defaults
 
 def _load_run(path, device):
     try: ck = torch.load(path, map_location=device, weights_only=True)
     except Exception as e: raise SemiperturbError(f"{path}: not a readable checkpoint ({type(e).__name__}); start a new run with another --out") from None
-    if not isinstance(ck, dict) or ck.get('kind') != RUN_KIND: raise SemiperturbError(f"{path}: not a pre-training checkpoint; start a new run with another --out")
+    keys = ('model', 'opt', 'step', 'log', 'seconds', 'rng')
+    if not isinstance(ck, dict) or ck.get('kind') != RUN_KIND or (missing := [k for k in keys if k not in ck]):
+        raise SemiperturbError(f"{path}: not a pre-training checkpoint; start a new run with another --out")
     return ck
 
 # %% ../nbs/04a_pretrain.ipynb #77bb522b
@@ -375,15 +387,15 @@ def pretrain(cfg:PretrainConfig, # the run's configuration
              until:int=None) -> Pretrainer: # stop at the first probe at or after this step (resume later)
     "Pre-train an encoder with SimCLR as `cfg` says, writing the run into `run_dir`; returns the `Pretrainer`."
     p = Path(run_dir) if run_dir is not None else None
-    if p is not None: _prepare_run_dir(p, cfg, resume)
-    elif resume: raise SemiperturbError("resume needs a run directory")
+    if p is None and resume: raise SemiperturbError("resume needs a run directory")
+    ck = p is not None and _prepare_run_dir(p, cfg, resume)
     data = data if data is not None else load_dataset(cfg.dataset, cfg.data_dir)
     t = Pretrainer(cfg, data)
     if p is not None:
-        if resume: t.load_state_dict(_load_run(p/'checkpoint.pt', t.device))
-        p.mkdir(parents=True, exist_ok=True)
-        (p/'config.json').write_text(json.dumps(asdict(cfg), indent=2) + '\n')
-        (p/'metrics.jsonl').write_text(''.join(json.dumps(m) + '\n' for m in t.log))  # drops lines written after the checkpoint
+        if ck: t.load_state_dict(_load_run(p/'checkpoint.pt', t.device))
+        make_dir(p)
+        write_atomic(p/'config.json', to_json(asdict(cfg), indent=2) + '\n')
+        write_atomic(p/'metrics.jsonl', ''.join(to_json(m) + '\n' for m in t.log))  # drops lines written after the checkpoint
     t.fit(p, quiet, until)
     if p is not None and t.step == cfg.steps: t.write_encoder(p/'encoder.pt')
     return t
@@ -407,15 +419,15 @@ def show_probe(runs:dict, # label -> run directory (with metrics.jsonl) or a lis
 
 # %% ../nbs/04a_pretrain.ipynb #87d8e665
 def pretrain_cmd(out:str=None, # run directory: config.json, metrics.jsonl, checkpoint.pt, encoder.pt (default: runs/pretrain_DATASET_ARCH_VIEW_seedSEED)
-                 preset:str='cpu', # quick (about a minute), cpu (sized for 30 min on 2 cores) or full (GPU): the values of the settings not given
+                 preset:str=None, # quick (about a minute), cpu (the default: sized for 30 min on 2 cores) or full (GPU): the values of the settings not given
                  resume:bool=False, # continue the run in --out from its checkpoint (with its saved config; given settings must agree)
                  quiet:bool=False, # no progress bars or metrics rows
                  **options:PretrainConfig): # `PretrainConfig` fields (`steps=150`, `second_view='cvae'`, ...); given ones override the preset
     "Pre-train an encoder on the unlabeled pool with SimCLR, for `semiperturb train --init`."
     cfg = pretrain_config(preset, **options)
     run_dir = Path(out) if out is not None else Path('runs')/f"pretrain_{Path(cfg.dataset).name}_{cfg.arch}_{cfg.second_view}_seed{cfg.seed}"
-    if resume and (run_dir/'config.json').exists():  # continue with the saved config; given options must agree with it
-        cfg = config_from(PretrainConfig, {**json.loads((run_dir/'config.json').read_text()), **options}, 'pretrain config')
+    if resume and (saved := run_config(run_dir)) is not None:  # continue with the saved config; what is given must agree with it
+        cfg = config_from(PretrainConfig, {**saved, **(PRESETS[preset] if preset else {}), **options}, 'pretrain config')
     t = pretrain(cfg, run_dir, resume=resume, quiet=quiet)
     print(f"{run_dir/'encoder.pt'}: k-NN probe {100 * t.log[-1]['knn_accuracy']:.2f}% (random network {100 * t.log[0]['knn_accuracy']:.2f}%) "
           f"after {t.step} steps in {t.seconds:.0f} s on {t.device}")
