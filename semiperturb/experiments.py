@@ -18,20 +18,21 @@ from .fixmatch import FixMatchConfig, PRESETS, RUNTIME_KEYS, config_from_dict, f
 from .cvae import cvae_config, train_cvae, save_cvae
 
 # %% auto #0
-__all__ = ['VARIANTS', 'ROWS', 'STUDY_PRESETS', 'PACKAGED_CVAE', 'run_id', 'check_provenance', 'run_study', 'load_records',
-           'paired_differences', 'study_table', 'show_accuracy', 'show_training', 'study_cvae', 'study_cmd',
-           'seed_table']
+__all__ = ['VARIANTS', 'ROWS', 'STUDY_STEPS', 'STUDY_PRESETS', 'PACKAGED_CVAE', 'run_id', 'check_provenance', 'run_study',
+           'load_records', 'paired_differences', 'study_table', 'show_accuracy', 'show_training', 'study_cvae',
+           'study_cmd', 'seed_table']
 
 # %% ../nbs/06_experiments.ipynb #4bb1d74d
 VARIANTS = {  # id -> (column title, FixMatchConfig overrides)
     'supervised':       ('Supervised only', dict(lambda_u=0.)),
     'fixmatch':         ('FixMatch', dict(strong='randaugment')),
     'cvae-sample':      ('FixMatch&CVAE (sampling)', dict(strong='cvae-sample')),
-    'cvae-smooth-0.84': ('FixMatch&CVAE (RS σ=0.84)', dict(strong='cvae-smooth', sigma=0.84)),
-    'cvae-smooth-1.12': ('FixMatch&CVAE (RS σ=1.12)', dict(strong='cvae-smooth', sigma=1.12)),
+    'cvae-smooth-0.84': ('"RS σ=0.84" (sampling at scale 0.84)', dict(strong='cvae-smooth', sigma=0.84)),
+    'cvae-smooth-1.12': ('"RS σ=1.12" (sampling at scale 1.12)', dict(strong='cvae-smooth', sigma=1.12)),
     'cvae-cutout':      ('CVAE + Cutout', dict(strong='cvae-cutout')),
-    'cvae-alpha-0.5':   ('CVAE, strength α=0.5', dict(strong='cvae-sample', alpha=0.5)),
     'cvae-mix-0.5':     ('CVAE or RandAugment, p=0.5', dict(strong='cvae-mix', mix_p=0.5)),
+    'cvae-alpha-0.5':   ('CVAE, strength α=0.5', dict(strong='cvae-sample', alpha=0.5)),
+    'cvae-alpha-0.5-cutout': ('CVAE α=0.5 + Cutout', dict(strong='cvae-cutout', alpha=0.5)),
 }
 
 def run_id(dataset:str, labels:int, variant:str, seed:int) -> str:
@@ -60,7 +61,7 @@ def _reuse_record(p:Path, want:dict) -> dict:
 def run_study(base:dict, # FixMatchConfig values shared by every run (dataset, steps, arch, cvae, ...)
               variants=tuple(VARIANTS), # variant ids (keys of `VARIANTS`)
               labels=(40, 250), # label counts
-              seeds=(0, 1, 2), # seeds
+              seeds=(0, 1, 2), # seeds, or a dict of seeds per label count (e.g. `{40: range(5), 250: range(3)}`)
               results='results', # directory of the JSON records
               runs=None, # directory for run directories (checkpoints, curves); None: keep none
               data=None, # the dataset, if already loaded
@@ -76,7 +77,7 @@ def run_study(base:dict, # FixMatchConfig values shared by every run (dataset, s
     out = []
     for n in labels:
         for v in variants:
-            for seed in seeds:
+            for seed in (seeds[n] if isinstance(seeds, dict) else seeds):
                 rid = run_id(base['dataset'], n, v, seed)
                 if (p := results/f'{rid}.json').exists():
                     out.append(_reuse_record(p, {**given, **VARIANTS[v][1], 'labels': n, 'seed': seed})); continue
@@ -174,12 +175,13 @@ def show_training(records:list, labels:int, figsize=(12, 3.4)):
     return fig
 
 # %% ../nbs/06_experiments.ipynb #6831e56a
-_QUICK_FM = dict(PRESETS['quick'], eval_every=100)  # train's quick preset; each study preset sets its own (shorter) steps
+STUDY_STEPS = 600  # steps per run of the `cpu` study: 72 runs in about 150 min on 2 cores (measured rates, see below)
 STUDY_PRESETS = {
     'quick': dict(labels=(40,), seeds=(0,), variants=('supervised', 'fixmatch', 'cvae-sample'),
-                  base=dict(_QUICK_FM, steps=1500), cvae='small'),
-    'cpu':   dict(labels=(40, 250), seeds=(0, 1, 2), variants=tuple(VARIANTS), base=dict(_QUICK_FM, steps=1500), cvae='small'),
-    'full':  dict(labels=(40, 250), seeds=(0, 1, 2), variants=tuple(VARIANTS),
+                  base=dict(PRESETS['quick'], steps=1500, eval_every=100), cvae='small'),
+    'cpu':   dict(labels=(40, 250), seeds={40: (0, 1, 2, 3, 4), 250: (0, 1, 2)}, variants=tuple(VARIANTS),
+                  base=dict(PRESETS['cpu'], steps=STUDY_STEPS, eval_every=STUDY_STEPS // 4), cvae='small'),
+    'full':  dict(labels=(40, 250), seeds={40: (0, 1, 2, 3, 4), 250: (0, 1, 2)}, variants=tuple(VARIANTS),
                   base=dict(arch='wrn-28-2', batch_size=64, mu=7, steps=2**13, eval_every=512), cvae='paper'),
 }
 PACKAGED_CVAE = packaged_model('cvae-fashion-mnist-small.pt')  # models/ of a checkout; semiperturb/assets/ of a wheel

@@ -41,6 +41,10 @@ SETTINGS = {
     'time-wrn10s2-bf16':        ('timing only: bfloat16 autocast on this CPU', '--preset cpu --batch-size 32 --labels 250 --arch wrn-10-2-s2 --channels-last --mu 3 --steps 3000 --lr 0.1 --ema 0.99 --bf16'),
     'time-wrn10s2-compile':     ('timing only: torch.compile', '--preset cpu --batch-size 32 --labels 250 --arch wrn-10-2-s2 --channels-last --mu 3 --steps 3000 --lr 0.1 --ema 0.99 --compile'),
     'time-wrn10s2-contiguous':  ('timing only: without channels-last', '--preset cpu --batch-size 32 --labels 250 --arch wrn-10-2-s2 --no-channels-last --mu 3 --steps 3000 --lr 0.1 --ema 0.99'),
+    'time-cpu-cvae-sample':     ('timing only: the cpu preset with CVAE views (the study\'s CVAE columns)',
+                                 '--preset cpu --labels 250 --strong cvae-sample --cvae models/cvae-fashion-mnist-small.pt'),
+    'time-cpu-cvae-cutout':     ('timing only: the cpu preset with CVAE views and Cutout', '--preset cpu --labels 250 --strong cvae-cutout --cvae models/cvae-fashion-mnist-small.pt'),
+    'time-cpu-cvae-mix':        ('timing only: the cpu preset, CVAE or RandAugment views', '--preset cpu --labels 250 --strong cvae-mix --cvae models/cvae-fashion-mnist-small.pt'),
     'wrn10s2-mu3-3k-nojoint-250': ('WRN-10-2, stride-2 stem, pseudo-labels from a separate no-grad pass',
                             '--preset cpu --batch-size 32 --labels 250 --arch wrn-10-2-s2 --channels-last --mu 3 --steps 3000 --lr 0.03 --ema 0.99 --no-joint-forward'),
 }
@@ -77,7 +81,7 @@ def time_settings(names, steps=20, warmup=5, repeats=3, out=None):
     parser, data = cli_parser(train_cmd), load_dataset('fashion-mnist', download=False)
     keys, trainers = {f.name for f in fields(FixMatchConfig)}, {}
     for n in names:
-        if (out_dir(n)/'config.json').exists(): cfg = train_config(config=out_dir(n))   # exactly what the run used
+        if (out_dir(n)/'config.json').exists(): cfg = train_config(config=out_dir(n), device='cpu')   # what the run used, on this CPU
         else:
             args = vars(parser.parse_args([*shlex.split(BASE), *shlex.split(SETTINGS[n][1])]))  # only the options given
             cfg = train_config(args.get('preset'), args.get('config'), **{k: v for k, v in args.items() if k in keys - {'preset'}})

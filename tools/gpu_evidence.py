@@ -10,23 +10,53 @@
    Records: results/gpu/<tag>/fashion-mnist_<labels>_wrn-28-2/ (config, metrics with seconds, summary with the GPU).
 3. `nbdev_test --flags "slow cuda"`: every notebook cell that needs a GPU or a long run; its log goes to
    results/gpu/<tag>/nbdev_test.log.
+4. The `cpu` study of 06_experiments (`semiperturb study --preset cpu`, every variant, 5 seeds at 40 labels and 3 at
+   250), its runs shared out over --jobs processes on the one GPU: the same configs as on two CPU cores, made
+   faster. Records: results/cpu-study/results/ (each names the GPU it ran on).
+5. The `cpu` preset's own records (FixMatch and supervised-only, 40 and 250 labels, seeds 0-2) as
+   tools/explore_cpu.py writes them on a CPU: results/cpu-preset/.
+6. The same study with the `cpu` preset's full 3000 steps per run (about 9 hours on two cores): results/cpu-study-3000/.
+
+Parts run in the order bench, nbdev (in the background), study, records, study-long, train; --deadline stops what is still
+running at that many seconds (a run's record is written only when it finishes, so a later call redoes it).
 
 Without CUDA it prints one line and exits with status 2. Targets on one H100 (issue 13): >= 80 steps/s end to end
 with RandAugment views and >= 50 with CVAE views; Fashion-MNIST@250 >= 88% within 45 s of training."""
-import argparse, datetime, json, os, shutil, subprocess, sys, time
+import argparse, datetime, json, math, os, shutil, subprocess, sys, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS = {250: 4000, 40: 4000}  # per run; each takes about a minute at the target speed
+PARTS = ('bench', 'nbdev', 'study', 'records', 'study-long', 'train')
+
+def _pool(cmds, jobs, left, env, log):
+    "Run the command lines `cmds` (name -> argv), `jobs` at a time; those still running when `left()` reaches 0 are stopped."
+    todo, running, rc = list(cmds.items()), {}, {}
+    while todo or running:
+        while todo and len(running) < jobs and left() > 0:
+            name, cmd = todo.pop(0)
+            running[name] = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        if left() <= 0: todo = []
+        for name, pr in list(running.items()):
+            if pr.poll() is not None: rc[name] = pr.returncode; del running[name]
+            elif left() <= 0: os.killpg(pr.pid, 9); pr.wait(); rc[name] = 'stopped at the deadline'; del running[name]
+        time.sleep(0.5)
+    return rc
 
 def _exe(name):
+    "The console script `name` beside this Python, else the module that holds it (where the package is on PYTHONPATH only)."
     p = Path(sys.executable).parent/name
-    return [str(p)] if p.exists() else [sys.executable, '-m', {'semiperturb': 'semiperturb.cli', 'nbdev_test': 'nbdev.test'}.get(name, name)]
+    if p.exists(): return [str(p)]
+    return [sys.executable, '-m', {'semiperturb': 'semiperturb.cli'}.get(name, name)]
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--out-tag', default=None, help='folder name under results/gpu/ (default: GPU name and date)')
-    p.add_argument('--skip', nargs='*', default=[], choices=['bench', 'train', 'nbdev'], help='parts to leave out')
+    p.add_argument('--skip', nargs='*', default=[], choices=PARTS, help='parts to leave out')
+    p.add_argument('--jobs', type=int, default=8, help='processes that share the GPU for the study and the records (default: 8)')
+    p.add_argument('--deadline', type=float, default=None, help='seconds after which nothing new starts and running parts are stopped')
+    p.add_argument('--nbdev-flags', default='slow cuda', help='the flags nbdev_test runs with (default: "slow cuda")')
+    p.add_argument('--quick', action='store_true', help='a shorter bench (no compilation, two sources, fewer steps) and 2000 training steps per run')
     a = p.parse_args(argv)
     import torch
     if not torch.cuda.is_available():
@@ -37,24 +67,58 @@ def main(argv=None):
     out = ROOT/'results'/'gpu'/tag; out.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, 'PYTHONUNBUFFERED': '1'}
     t0, done = time.time(), {}
+    left = lambda: math.inf if a.deadline is None else a.deadline - (time.time() - t0)
+    log = open(out/'runs.log', 'a')
     if 'bench' not in a.skip:
-        cmd = _exe('semiperturb') + ['bench', '--device', 'cuda', '--arch', 'wrn-28-2', '--batch-size', '64', '--mu', '7', '--compile',
-                                     '--shapes', '3x32x32', '1x28x28', '--sources', 'randaugment', 'cvae-sample', 'cvae-smooth',
-                                     '--workers', '8', '--steps', '50', '--warmup', '20', '--repeats', '3', '--quiet']
-        done['bench'] = subprocess.run(cmd, cwd=ROOT, env=env).returncode
-    if 'train' not in a.skip:
-        for labels, steps in STEPS.items():
+        cmd = _exe('semiperturb') + ['bench', '--device', 'cuda', '--arch', 'wrn-28-2', '--batch-size', '64', '--mu', '7', '--shapes', '3x32x32', '1x28x28',
+                                     '--workers', '8', '--quiet'] + \
+              (['--sources', 'randaugment', 'cvae-sample', '--steps', '30', '--warmup', '10', '--repeats', '2'] if a.quick else
+               ['--compile', '--sources', 'randaugment', 'cvae-sample', 'cvae-smooth', '--steps', '50', '--warmup', '20', '--repeats', '3'])
+        try: done['bench'] = subprocess.run(cmd, cwd=ROOT, env=env, timeout=None if a.deadline is None else max(1, left())).returncode
+        except subprocess.TimeoutExpired: done['bench'] = 'stopped at the deadline'
+    nb = None
+    if 'nbdev' not in a.skip:
+        nblog = open(out/'nbdev_test.log', 'w')
+        cmd = ([str(Path(sys.executable).parent/'nbdev_test'), '--flags', a.nbdev_flags, '--do_print', '--n_workers', '4']
+               if (Path(sys.executable).parent/'nbdev_test').exists() else   # nbdev on PYTHONPATH only: call the function
+               [sys.executable, '-c', f'from nbdev.test import nbdev_test; nbdev_test(flags={a.nbdev_flags!r}, do_print=True, n_workers=4)'])
+        nb = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=nblog,
+                              stderr=subprocess.STDOUT, start_new_session=True)
+    cmds = {}
+    from semiperturb.experiments import STUDY_PRESETS
+    sp = STUDY_PRESETS['cpu']
+    if 'study' not in a.skip:
+        for n in sp['labels']:
+            for seed in sp['seeds'][n]:
+                cmds[f'study {n} seed {seed}'] = _exe('semiperturb') + ['study', '--preset', 'cpu', '--device', 'cuda', '--labels', str(n),
+                                                                         '--seeds', str(seed), '--out', str(ROOT/'results'/'cpu-study')]
+    if 'records' not in a.skip:
+        for n in (40, 250):
+            for seed in (0, 1, 2):
+                for kind, extra in (('fixmatch', []), ('supervised', ['--lambda-u', '0'])):
+                    run = ROOT/'results'/'cpu-preset'/f'{kind}-{n}-seed{seed}'
+                    if (run/'summary.json').exists(): continue
+                    cmds[f'records {run.name}'] = _exe('semiperturb') + ['train', '--preset', 'cpu', '--device', 'cuda', '--dataset', 'fashion-mnist',
+                        '--labels', str(n), '--seed', str(seed), '--out', str(run), '--quiet'] + extra + (['--resume'] if run.exists() else [])
+    if 'study-long' not in a.skip:  # the same study with the cpu preset's own 3000 steps per run: hours on 2 cores, minutes here
+        for n in sp['labels']:
+            for seed in sp['seeds'][n]:
+                cmds[f'study-long {n} seed {seed}'] = _exe('semiperturb') + ['study', '--preset', 'cpu', '--device', 'cuda', '--labels', str(n), '--seeds',
+                                                                              str(seed), '--steps', '3000', '--out', str(ROOT/'results'/'cpu-study-3000')]
+    if cmds: done.update(_pool(cmds, a.jobs, left, {**env, 'OMP_NUM_THREADS': '1'}, log))
+    if 'train' not in a.skip and left() > 60:
+        for labels, steps in ({k: 2000 for k in STEPS} if a.quick else STEPS).items():
             run = out/f'fashion-mnist_{labels}_wrn-28-2'
             if (run/'summary.json').exists(): continue
             cmd = _exe('semiperturb') + ['train', '--preset', 'full', '--dataset', 'fashion-mnist', '--labels', str(labels), '--steps', str(steps),
-                                         '--eval-every', '250', '--device', 'cuda', '--compile', '--out', str(run), '--quiet'] + \
+                                         '--eval-every', '250', '--device', 'cuda', '--out', str(run), '--quiet'] + ([] if a.quick else ['--compile']) + \
                                         (['--resume'] if (run/'checkpoint.pt').exists() else [])
-            done[f'train {labels}'] = subprocess.run(cmd, cwd=ROOT, env=env).returncode
+            try: done[f'train {labels}'] = subprocess.run(cmd, cwd=ROOT, env=env, timeout=None if a.deadline is None else max(1, left())).returncode
+            except subprocess.TimeoutExpired: done[f'train {labels}'] = 'stopped at the deadline'
             (run/'checkpoint.pt').unlink(missing_ok=True)
-    if 'nbdev' not in a.skip:
-        with open(out/'nbdev_test.log', 'w') as log:
-            done['nbdev_test slow cuda'] = subprocess.run(_exe('nbdev_test') + ['--flags', 'slow cuda', '--do_print'], cwd=ROOT, env=env,
-                                                          stdout=log, stderr=subprocess.STDOUT).returncode
+    if nb is not None:
+        try: done[f'nbdev_test {a.nbdev_flags}'] = nb.wait(timeout=max(1, left()))
+        except subprocess.TimeoutExpired: os.killpg(nb.pid, 9); done[f'nbdev_test {a.nbdev_flags}'] = 'stopped at the deadline'
     (out/'summary.json').write_text(json.dumps(dict(gpu=gpu, seconds=round(time.time() - t0), exit_status=done), indent=1) + '\n')
     print(f'gpu_evidence: {json.dumps(done)} in {time.time() - t0:.0f} s; records in {out.relative_to(ROOT)} and bench/results/')
     return 0 if all(v == 0 for v in done.values()) else 1
