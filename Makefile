@@ -2,6 +2,8 @@
 #   make study    set up, then run the main job (quick study on CPU, the full one on CUDA) and print the table
 #   make test     set up (plus a headless browser for the docs test), then run every test
 #   make figures  redraw the committed figures in images/ (the notebooks' `#| notest` cells)
+#   make results  re-read every committed record (results/, bench/, models/*.jsonl) into the notebooks' tables, figures
+#                 and numbers, and render the README from nbs/index.ipynb: the one command behind every reported number
 #   make docs     the documentation site, offline, into _docs/ (MkDocs; `nbdev_docs` builds the Quarto one where Quarto exists)
 SHELL := /bin/bash
 PY ?= python3
@@ -15,7 +17,7 @@ export MPLCONFIGDIR := $(CURDIR)/.cache/matplotlib
 export IPYTHONDIR := $(CURDIR)/.cache/ipython
 export JUPYTER_RUNTIME_DIR := $(CURDIR)/.cache/jupyter-runtime
 
-.PHONY: setup data browser study test nbtest sync readme export figures clean-nbs docs gpu
+.PHONY: setup data browser study test nbtest sync readme export figures results clean-nbs docs gpu
 
 # What the main job needs: the virtual environment with semiperturb and its tools, and the data.
 setup: $(BIN)/.installed data
@@ -56,9 +58,15 @@ export:
 	$(BIN)/nbdev_export && $(BIN)/nbdev_clean && $(BIN)/python tools/nbsync.py readme
 
 # The committed figures are written only here: each notebook's `#| notest` cells save them into images/.
-FIGURE_NBS := nbs/01_augment.ipynb nbs/04_perturb.ipynb nbs/06_experiments.ipynb
+FIGURE_NBS := nbs/01_augment.ipynb nbs/03_cvae.ipynb nbs/04_perturb.ipynb nbs/05_fixmatch.ipynb nbs/06_experiments.ipynb
 figures: setup
 	for nb in $(FIGURE_NBS); do $(BIN)/nbdev_test --flags notest --path $$nb || exit 1; done
+
+# The notebooks that show records, run in place (their `notest` cells too, which save the figures), then the README.
+RESULT_NBS := nbs/03_cvae.ipynb nbs/04_perturb.ipynb nbs/05_fixmatch.ipynb nbs/06_experiments.ipynb nbs/08_bench.ipynb nbs/index.ipynb
+results: setup
+	$(BIN)/python tools/execnb.py $(RESULT_NBS) --flags notest
+	$(BIN)/python tools/nbsync.py readme
 
 docs: setup
 	$(BIN)/python tools/docsite.py build

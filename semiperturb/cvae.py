@@ -20,7 +20,7 @@ from .augment import to_float, weak_aug, strong_aug
 __all__ = ['CVAE_RANGES', 'CVAE_PRESETS', 'CKPT_KIND', 'CVAEConfig', 'cvae_config', 'ResBlock', 'trunk', 'bounded_logvar',
            'Encoder', 'Prior', 'Recognition', 'Generator', 'CVAE', 'make_cvae', 'draw_diagram', 'show_generator',
            'kl_normal', 'cvae_loss', 'fixmatch_pair', 'pair_fn', 'cvae_schedule', 'evaluate_cvae', 'train_cvae',
-           'save_cvae', 'load_cvae', 'train_cvae_cmd']
+           'save_cvae', 'load_cvae', 'train_cvae_cmd', 'show_cvae_curves']
 
 # %% ../nbs/03_cvae.ipynb #65a1674b
 @dataclass
@@ -56,7 +56,7 @@ def _check_cvae(cfg):
     if cfg.pairs not in ('independent', 'shared'): raise SemiperturbError(f"unknown pairs {cfg.pairs!r}: use independent or shared")
 
 CVAE_PRESETS = {'paper': {},
-                'small': dict(latent_dim=32, big_ch=16, small_ch=8, nblocks=2, batch_size=64, epochs=10, steps_per_epoch=100)}
+                'small': dict(latent_dim=32, big_ch=32, small_ch=8, nblocks=4, batch_size=64, epochs=15, steps_per_epoch=200)}
 
 # %% ../nbs/03_cvae.ipynb #29ad33be
 def cvae_config(preset:str='paper', **overrides) -> CVAEConfig:
@@ -366,3 +366,15 @@ def train_cvae_cmd(dataset:str='fashion-mnist', # a dataset name (fashion-mnist,
     return path
 
 train_cvae_cmd.aliases = dict(steps_per_epoch='steps', nblocks='blocks')  # shorter option names: --steps, --blocks
+
+# %% ../nbs/03_cvae.ipynb #104e2868
+def show_cvae_curves(runs:dict, figsize=(10, 3.2)):
+    "Held-out reconstruction error and KL against training steps for CVAE runs (`runs`: label -> metrics.jsonl path); returns the figure."
+    fig, axs = plt.subplots(1, 2, figsize=figsize)
+    for name, path in runs.items():
+        m = [json.loads(l) for l in Path(path).read_text().splitlines()]
+        for ax, k in zip(axs, ('heldout_recon', 'heldout_kl')): ax.plot([r['step'] for r in m], [r[k] for r in m], marker='.', label=name)
+    axs[0].set(xlabel='step', ylabel='held-out reconstruction error', ylim=(0, 40)); axs[1].set(xlabel='step', ylabel='held-out KL (nats)')
+    for ax in axs: ax.grid(alpha=.3)
+    axs[1].legend(fontsize=7); fig.tight_layout()
+    return fig

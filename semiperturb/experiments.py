@@ -18,9 +18,9 @@ from .fixmatch import FixMatchConfig, PRESETS, RUNTIME_KEYS, config_from_dict, f
 from .cvae import cvae_config, train_cvae, save_cvae
 
 # %% auto #0
-__all__ = ['VARIANTS', 'ROWS', 'STUDY_STEPS', 'STUDY_PRESETS', 'PACKAGED_CVAE', 'run_id', 'check_provenance', 'run_study',
-           'load_records', 'paired_differences', 'study_table', 'show_accuracy', 'show_training', 'study_cvae',
-           'study_cmd', 'seed_table']
+__all__ = ['VARIANTS', 'PRETRAINED', 'ROWS', 'STUDY_STEPS', 'STUDY_PRESETS', 'PACKAGED_CVAE', 'run_id', 'check_provenance',
+           'run_study', 'load_records', 'paired_differences', 'study_table', 'show_accuracy', 'show_training',
+           'study_cvae', 'study_cmd', 'seed_table']
 
 # %% ../nbs/06_experiments.ipynb #4bb1d74d
 VARIANTS = {  # id -> (column title, FixMatchConfig overrides)
@@ -33,7 +33,11 @@ VARIANTS = {  # id -> (column title, FixMatchConfig overrides)
     'cvae-mix-0.5':     ('CVAE or RandAugment, p=0.5', dict(strong='cvae-mix', mix_p=0.5)),
     'cvae-alpha-0.5':   ('CVAE, strength α=0.5', dict(strong='cvae-sample', alpha=0.5)),
     'cvae-alpha-0.5-cutout': ('CVAE α=0.5 + Cutout', dict(strong='cvae-cutout', alpha=0.5)),
+    # the original study's second plan (04a_pretrain): start from the committed self-supervised encoder
+    'fixmatch-pretrained':    ('FixMatch + pre-training', dict(strong='randaugment', init='encoder-fashion-mnist.pt')),
+    'cvae-sample-pretrained': ('CVAE sampling + pre-training', dict(strong='cvae-sample', init='encoder-fashion-mnist.pt')),
 }
+PRETRAINED = tuple(v for v in VARIANTS if 'init' in VARIANTS[v][1])  # their `init` names a committed model (`packaged_model`)
 
 def run_id(dataset:str, labels:int, variant:str, seed:int) -> str:
     "The file name (without `.json`) of a study record, e.g. `fashion-mnist_40_fixmatch_seed0`."
@@ -52,7 +56,7 @@ def _reuse_record(p:Path, want:dict) -> dict:
     "The study record at `p`, refused in one line if unreadable or made with other settings than `want` (FixMatchConfig values)."
     try: rec = json.loads(p.read_text()); saved = rec['config']
     except (OSError, ValueError, KeyError, TypeError) as e: raise SemiperturbError(f"{p}: not a readable study record ({e}); delete it to run it again") from None
-    same = lambda k, a, b: Path(a).name == Path(b).name if k in ('cvae', 'dataset') and a and b else a == b
+    same = lambda k, a, b: Path(a).name == Path(b).name if k in ('cvae', 'dataset', 'init') and a and b else a == b
     if diff := sorted(k for k, v in want.items() if k not in RUNTIME_KEYS and k in saved and not same(k, saved[k], v)):
         raise SemiperturbError(f"{p} was made with other settings ({', '.join(f'{k}={saved[k]!r}' for k in diff)}); "
                                "give the study another --out, or the settings its records were made with")
@@ -81,7 +85,8 @@ def run_study(base:dict, # FixMatchConfig values shared by every run (dataset, s
                 rid = run_id(base['dataset'], n, v, seed)
                 if (p := results/f'{rid}.json').exists():
                     out.append(_reuse_record(p, {**given, **VARIANTS[v][1], 'labels': n, 'seed': seed})); continue
-                cfg = config_from_dict({**base, **VARIANTS[v][1], 'labels': n, 'seed': seed})
+                over = dict(VARIANTS[v][1], **({'init': str(packaged_model(VARIANTS[v][1]['init']))} if 'init' in VARIANTS[v][1] else {}))
+                cfg = config_from_dict({**base, **over, 'labels': n, 'seed': seed})
                 if data is None: data = load_dataset(cfg.dataset, cfg.data_dir)
                 rdir = Path(runs)/rid if runs else None
                 t = fit(cfg, rdir, data=data, resume=rdir is not None, quiet=quiet)  # a run with no checkpoint yet starts afresh
@@ -175,13 +180,15 @@ def show_training(records:list, labels:int, figsize=(12, 3.4)):
     return fig
 
 # %% ../nbs/06_experiments.ipynb #6831e56a
-STUDY_STEPS = 600  # steps per run of the `cpu` study: 72 runs in about 150 min on 2 cores (measured rates, see below)
+STUDY_STEPS = 500  # steps per run of the `cpu` study: its 72 runs take about 136 min on 2 cores (measured below)
 STUDY_PRESETS = {
     'quick': dict(labels=(40,), seeds=(0,), variants=('supervised', 'fixmatch', 'cvae-sample'),
                   base=dict(PRESETS['quick'], steps=1500, eval_every=100), cvae='small'),
-    'cpu':   dict(labels=(40, 250), seeds={40: (0, 1, 2, 3, 4), 250: (0, 1, 2)}, variants=tuple(VARIANTS),
+    'cpu':   dict(labels=(40, 250), seeds={40: (0, 1, 2, 3, 4), 250: (0, 1, 2)}, variants=tuple(v for v in VARIANTS if v not in PRETRAINED),
                   base=dict(PRESETS['cpu'], steps=STUDY_STEPS, eval_every=STUDY_STEPS // 4), cvae='small'),
-    'full':  dict(labels=(40, 250), seeds={40: (0, 1, 2, 3, 4), 250: (0, 1, 2)}, variants=tuple(VARIANTS),
+    'pretrain': dict(labels=(40,), seeds={40: (0, 1, 2, 3, 4)}, variants=PRETRAINED,   # the cpu study's seeds and settings
+                     base=dict(PRESETS['cpu'], steps=STUDY_STEPS, eval_every=STUDY_STEPS // 4), cvae='small'),
+    'full':  dict(labels=(40, 250), seeds={40: (0, 1, 2, 3, 4), 250: (0, 1, 2)}, variants=tuple(v for v in VARIANTS if v not in PRETRAINED),
                   base=dict(arch='wrn-28-2', batch_size=64, mu=7, steps=2**13, eval_every=512), cvae='paper'),
 }
 PACKAGED_CVAE = packaged_model('cvae-fashion-mnist-small.pt')  # models/ of a checkout; semiperturb/assets/ of a wheel
@@ -201,7 +208,7 @@ def study_cvae(out, dataset:str, preset:str, cvae:str=None, device='cpu', data=N
     return str(path)
 
 # %% ../nbs/06_experiments.ipynb #9e38fb47
-def study_cmd(preset:str='auto', # quick (CPU, minutes), cpu (the recorded CPU study), full (GPU) or auto (full on CUDA, else quick)
+def study_cmd(preset:str='auto', # quick (CPU, minutes), cpu (the recorded CPU study), pretrain (its pre-trained columns), full (GPU) or auto (full on CUDA, else quick)
               out:str='study', # study directory: results/ (one JSON per run, and table.md), runs/ (checkpoints)
               dataset:str='fashion-mnist', # dataset of the study
               labels:list[int]=None, # label counts (default: the preset's)

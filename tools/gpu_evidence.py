@@ -16,8 +16,10 @@
 5. The `cpu` preset's own records (FixMatch and supervised-only, 40 and 250 labels, seeds 0-2) as
    tools/explore_cpu.py writes them on a CPU: results/cpu-preset/.
 6. The same study with the `cpu` preset's full 3000 steps per run (about 9 hours on two cores): results/cpu-study-3000/.
+7. Self-supervised pre-training (04a_pretrain, its `cpu` preset: results/pretrain-cpu/, the encoder to
+   models/encoder-fashion-mnist.pt), then the study's pre-trained columns (`semiperturb study --preset pretrain`).
 
-Parts run in the order bench, nbdev (in the background), study, records, study-long, train; --deadline stops what is still
+Parts run in the order bench, nbdev (in the background), study, pretrain, records, study-long, train; --deadline stops what is still
 running at that many seconds (a run's record is written only when it finishes, so a later call redoes it).
 
 Without CUDA it prints one line and exits with status 2. Targets on one H100 (issue 13): >= 80 steps/s end to end
@@ -27,7 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS = {250: 4000, 40: 4000}  # per run; each takes about a minute at the target speed
-PARTS = ('bench', 'nbdev', 'study', 'records', 'study-long', 'train')
+PARTS = ('bench', 'nbdev', 'study', 'pretrain', 'records', 'study-long', 'train')
 
 def _pool(cmds, jobs, left, env, log):
     "Run the command lines `cmds` (name -> argv), `jobs` at a time; those still running when `left()` reaches 0 are stopped."
@@ -92,6 +94,14 @@ def main(argv=None):
             for seed in sp['seeds'][n]:
                 cmds[f'study {n} seed {seed}'] = _exe('semiperturb') + ['study', '--preset', 'cpu', '--device', 'cuda', '--labels', str(n),
                                                                          '--seeds', str(seed), '--out', str(ROOT/'results'/'cpu-study')]
+    if 'pretrain' not in a.skip:  # 04a_pretrain's cpu preset, then the study's pre-trained columns (40 labels, 5 seeds) from its encoder
+        import shlex
+        enc, pre = ROOT/'models'/'encoder-fashion-mnist.pt', ROOT/'results'/'pretrain-cpu'
+        steps = [_exe('semiperturb') + ['pretrain', '--preset', 'cpu', '--device', 'cuda', '--dataset', 'fashion-mnist', '--out', str(pre), '--quiet']
+                 + (['--resume'] if pre.exists() else []), ['cp', str(pre/'encoder.pt'), str(enc)],
+                 _exe('semiperturb') + ['study', '--preset', 'pretrain', '--device', 'cuda', '--out', str(ROOT/'results'/'cpu-study')]]
+        if enc.exists(): steps = steps[2:]
+        cmds['pretrain'] = ['bash', '-c', ' && '.join(shlex.join(c) for c in steps)]
     if 'records' not in a.skip:
         for n in (40, 250):
             for seed in (0, 1, 2):
