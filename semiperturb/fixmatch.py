@@ -511,8 +511,9 @@ def _rng_state(t):
     return dict(lab=[t.lab.gen.get_state(), t.lab.order.cpu()], unl=[t.unl.gen.get_state(), t.unl.order.cpu()], aug=t.gen.get_state())
 
 def _set_rng_state(t, s):
-    for sm, k in ((t.lab, 'lab'), (t.unl, 'unl')): sm.gen.set_state(s[k][0]); sm.order = s[k][1].to(t.device)
-    t.gen.set_state(s['aug'])
+    "Restore the generators' states `s`; a generator state is a CPU byte tensor even for a CUDA generator (a checkpoint loaded onto the GPU moved it)."
+    for sm, k in ((t.lab, 'lab'), (t.unl, 'unl')): sm.gen.set_state(s[k][0].cpu()); sm.order = s[k][1].to(t.device)
+    t.gen.set_state(s['aug'].cpu())
 
 # %% ../nbs/05_fixmatch.ipynb #fe8b8261
 @patch

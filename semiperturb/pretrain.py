@@ -257,8 +257,8 @@ def load_state_dict(self:Pretrainer, ck:dict):
     "Restore the state saved by `state_dict`."
     self.model.load_state_dict(ck['model']); self.opt.load_state_dict(ck['opt'])
     self.step, self.log, self.seconds = ck['step'], ck['log'], ck['seconds']
-    self.unl.gen.set_state(ck['rng']['unl'][0]); self.unl.order = ck['rng']['unl'][1].to(self.device)
-    self.gen.set_state(ck['rng']['views'])
+    self.unl.gen.set_state(ck['rng']['unl'][0].cpu()); self.unl.order = ck['rng']['unl'][1].to(self.device)  # states are CPU byte tensors
+    self.gen.set_state(ck['rng']['views'].cpu())
 
 def _save_atomic(obj, path):
     "`torch.save` to `path`, whole or not at all (`semiperturb.data.save_torch`)."
