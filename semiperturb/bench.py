@@ -326,8 +326,9 @@ def host_syncs(fn) -> Counter:
 
 # %% ../nbs/08_bench.ipynb #55473f67
 def load_results(folder='bench/results') -> dict:
-    "The benchmark records in `folder`, by file name."
-    return {p.name: json.loads(p.read_text()) for p in sorted(Path(folder).glob('*.json'))}
+    "The `semiperturb bench` records in `folder`, by file name (other records there, e.g. timing tables, are left out)."
+    recs = {p.name: json.loads(p.read_text()) for p in sorted(Path(folder).glob('*.json'))}
+    return {k: r for k, r in recs.items() if isinstance(r.get('rows'), list) and 'ratios' in r}
 
 def show_bench(rec:dict, figsize=None):
     "Bars of record `rec`: median steps/s (whiskers: range over repeats) per source and path, a panel per shape, ratios on top."
