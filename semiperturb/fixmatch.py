@@ -726,8 +726,9 @@ def preset_table(root, labels=(40, 250), level:float=0.95) -> str:
                for k in ('fixmatch', 'supervised')}
         seeds = sorted(set(acc['fixmatch']) & set(acc['supervised']))
         d = [acc['fixmatch'][s] - acc['supervised'][s] for s in seeds]
+        ms = lambda xs: f"{statistics.mean(xs):.2f} ± {statistics.stdev(xs):.2f}" if len(xs) > 1 else (f"{xs[0]:.2f}" if xs else '–')
+        if len(d) < 2: rows.append(f"| {n} | {len(seeds)} | {ms(list(acc['fixmatch'].values()))} | {ms(list(acc['supervised'].values()))} | – |"); continue
         m, h = statistics.mean(d), student_t.ppf(0.5 + level / 2, len(d) - 1) * statistics.stdev(d) / math.sqrt(len(d))
-        ms = lambda xs: f"{statistics.mean(xs):.2f} ± {statistics.stdev(xs):.2f}"
         rows.append(f"| {n} | {len(seeds)} | {ms(list(acc['fixmatch'].values()))} | {ms(list(acc['supervised'].values()))} | "
                     f"{m:+.2f} [{m - h:+.2f}, {m + h:+.2f}] |")
     return ('| labels | seeds | FixMatch (%) | supervised only (%) | FixMatch − supervised (points, 95% CI, paired) |\n'

@@ -16,7 +16,7 @@
 5. The `cpu` preset's own records (FixMatch and supervised-only, 40 and 250 labels, seeds 0-2) as
    tools/explore_cpu.py writes them on a CPU: results/cpu-preset/.
 6. The same study with the `cpu` preset's full 3000 steps per run (about 9 hours on two cores): results/cpu-study-3000/.
-7. Self-supervised pre-training (04a_pretrain, its `cpu` preset: results/pretrain-cpu/, the encoder to
+7. Self-supervised pre-training (04a_pretrain, its `cpu` preset: results/pretrain/fashion-mnist_cpu_seed0/, the encoder to
    models/encoder-fashion-mnist.pt), then the study's pre-trained columns (`semiperturb study --preset pretrain`).
 
 Parts run in the order bench, nbdev (in the background), study, pretrain, records, study-long, train; --deadline stops what is still
@@ -96,7 +96,7 @@ def main(argv=None):
                                                                          '--seeds', str(seed), '--out', str(ROOT/'results'/'cpu-study')]
     if 'pretrain' not in a.skip:  # 04a_pretrain's cpu preset, then the study's pre-trained columns (40 labels, 5 seeds) from its encoder
         import shlex
-        enc, pre = ROOT/'models'/'encoder-fashion-mnist.pt', ROOT/'results'/'pretrain-cpu'
+        enc, pre = ROOT/'models'/'encoder-fashion-mnist.pt', ROOT/'results'/'pretrain'/'fashion-mnist_cpu_seed0'
         steps = [_exe('semiperturb') + ['pretrain', '--preset', 'cpu', '--device', 'cuda', '--dataset', 'fashion-mnist', '--out', str(pre), '--quiet']
                  + (['--resume'] if pre.exists() else []), ['cp', str(pre/'encoder.pt'), str(enc)],
                  _exe('semiperturb') + ['study', '--preset', 'pretrain', '--device', 'cuda', '--out', str(ROOT/'results'/'cpu-study')]]
