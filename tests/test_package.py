@@ -34,6 +34,7 @@ def test_wheel_carries_the_packaged_cvae(wheel):
     from semiperturb.experiments import PACKAGED_CVAE
     names = zipfile.ZipFile(wheel[0]).namelist()
     assert f'semiperturb/assets/{PACKAGED_CVAE.name}' in names, names
+    assert 'semiperturb/assets/encoder-fashion-mnist.pt' in names, names    # the pre-trained columns' encoder (06_experiments)
     assert not any(n.startswith(('models/', 'nbs/', 'tests/')) for n in names)
 
 def test_installed_package_finds_its_cvae(wheel, tmp_path):
