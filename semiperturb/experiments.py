@@ -180,7 +180,7 @@ def show_training(records:list, labels:int, figsize=(12, 3.4)):
     return fig
 
 # %% ../nbs/06_experiments.ipynb #6831e56a
-STUDY_STEPS = 500  # steps per run of the `cpu` study: its 72 runs take about 136 min on 2 cores (measured below)
+STUDY_STEPS = 500  # steps per run of the `cpu` study: its 72 runs take about 145 min on 2 cores (computed from the timing record below)
 STUDY_PRESETS = {
     'quick': dict(labels=(40,), seeds=(0,), variants=('supervised', 'fixmatch', 'cvae-sample'),
                   base=dict(PRESETS['quick'], steps=1500, eval_every=100), cvae='small'),

@@ -282,7 +282,7 @@ def diagnose_cmd(cvae:str=None, # CVAE checkpoint written by `semiperturb train-
     q = rec['cvae_quality']
     print(f"CVAE on {n} held-out pairs: recon {q['recon']:.2f}  KL {q['kl']:.2f}  radius p99.9 {rec['radius']['p99_9']:.2f}  "
           f"approximation error within it {q['approx_error']:.2f}  expected approximation error {q['expected_approx_error']:.2f}")
-    if out: write_atomic(out, to_json(rec, indent=1) + '\n')  # strict JSON: a NaN is refused, not written
+    if out: make_dir(Path(out).parent); write_atomic(out, to_json(rec, indent=1) + '\n')  # strict JSON: a NaN is refused, not written
     return rec
 
 # %% ../nbs/04_perturb.ipynb #ccc521d9
