@@ -45,6 +45,8 @@ SETTINGS = {
                                  '--preset cpu --labels 250 --strong cvae-sample --cvae models/cvae-fashion-mnist-small.pt'),
     'time-cpu-cvae-cutout':     ('timing only: the cpu preset with CVAE views and Cutout', '--preset cpu --labels 250 --strong cvae-cutout --cvae models/cvae-fashion-mnist-small.pt'),
     'time-cpu-cvae-mix':        ('timing only: the cpu preset, CVAE or RandAugment views', '--preset cpu --labels 250 --strong cvae-mix --cvae models/cvae-fashion-mnist-small.pt'),
+    'time-wrn10s2-mu2':         ('timing only: mu 2 (fewer unlabeled images per step, so more steps in the same minutes)',
+                                 '--preset cpu --batch-size 32 --labels 250 --arch wrn-10-2-s2 --channels-last --mu 2 --steps 3000 --lr 0.1 --ema 0.99'),
     'wrn10s2-mu3-3k-nojoint-250': ('WRN-10-2, stride-2 stem, pseudo-labels from a separate no-grad pass',
                             '--preset cpu --batch-size 32 --labels 250 --arch wrn-10-2-s2 --channels-last --mu 3 --steps 3000 --lr 0.03 --ema 0.99 --no-joint-forward'),
 }
@@ -110,8 +112,9 @@ if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('names', nargs='*'); p.add_argument('--list', action='store_true')
     p.add_argument('--time', action='store_true', help='time the named settings instead of running them')
+    p.add_argument('--time-out', help='the timing record to write (default bench/results/cpu-explore-timing-DATE.json)')
     a = p.parse_args()
-    if a.time: time_settings(a.names or list(SETTINGS)); sys.exit(0)
+    if a.time: time_settings(a.names or list(SETTINGS), out=a.time_out); sys.exit(0)
     if a.list or not a.names:
         for k, (what, opts) in SETTINGS.items(): print(f"{'done' if done(k) else '    '}  {k:28s} {what}")
         sys.exit(0)
