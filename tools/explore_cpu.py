@@ -51,6 +51,14 @@ SETTINGS = {
                             '--preset cpu --batch-size 32 --labels 250 --arch wrn-10-2-s2 --channels-last --mu 3 --steps 3000 --lr 0.03 --ema 0.99 --no-joint-forward'),
 }
 
+# mu 2 instead of 3: 1.42x the steps per second (bench/results/cpu-explore-timing-mu2-2026-11-26.json), so 4,500 steps
+# take the minutes of ~3,200 at mu 3; three paired seeds for each of FixMatch and supervised-only, 40 and 250 labels.
+for _labels in (250, 40):
+    for _seed in (0, 1, 2):
+        SETTINGS[f'mu2-4.5k-fixmatch-{_labels}-seed{_seed}'] = ('mu 2, 4,500 steps', f'--preset cpu --labels {_labels} --seed {_seed} --mu 2 --steps 4500 --eval-every 500')
+    for _seed in (0, 1, 2):
+        SETTINGS[f'mu2-4.5k-supervised-{_labels}-seed{_seed}'] = ('mu 2, 4,500 steps, supervised only', f'--preset cpu --labels {_labels} --seed {_seed} --mu 2 --steps 4500 --eval-every 500 --lambda-u 0')
+
 # The records of the chosen `cpu` preset itself: FixMatch and supervised-only, 40 and 250 labels, seeds 0, 1, 2 (results/cpu-preset/).
 PRESET_OUT = ROOT/'results'/'cpu-preset'
 for _labels in (40, 250):
