@@ -138,7 +138,8 @@ def study_table(records:list, labels:int, ref:str='fixmatch') -> str:
     body = ''.join(f"| {title} | " + ' | '.join(_mean_std([s[k] for s in by[v]], scale) for v in cols) + ' |\n'
                    for k, (title, scale) in ROWS.items())
     diff = paired_differences(records, labels, ref=ref)
-    cell = lambda v: '–' if v not in diff else f"{_pm(diff[v]['mean'])} [{_pm(diff[v]['lo'])}, {_pm(diff[v]['hi'])}]"
+    ci = lambda d: f" [{_pm(d['lo'])}, {_pm(d['hi'])}]" if d['n'] > 1 else ' (one seed, no interval)'
+    cell = lambda v: '–' if v not in diff else _pm(diff[v]['mean']) + ci(diff[v])
     body += f"| Δ accuracy vs {VARIANTS[ref][0]} (points, 95% CI, paired) | " + ' | '.join(cell(v) for v in cols) + ' |\n'
     return head + body + '| Seeds | ' + ' | '.join(str(len(by[v])) for v in cols) + ' |\n'
 
