@@ -51,6 +51,11 @@ SETTINGS = {
                             '--preset cpu --batch-size 32 --labels 250 --arch wrn-10-2-s2 --channels-last --mu 3 --steps 3000 --lr 0.03 --ema 0.99 --no-joint-forward'),
 }
 
+SETTINGS.update({
+    'wallclock-preset-250-seed0': ('the cpu preset alone on the idle machine: its own wall clock', '--preset cpu --labels 250 --seed 0'),
+    'wrn10s2-mu3-3k-ema.999-250': ("the cpu preset with the paper's EMA decay 0.999", '--preset cpu --labels 250 --seed 0 --ema 0.999'),
+})
+
 # mu 2 instead of 3: 1.42x the steps per second (bench/results/cpu-explore-timing-mu2-2026-11-26.json), so 4,500 steps
 # take the minutes of ~3,200 at mu 3; three paired seeds for each of FixMatch and supervised-only, 40 and 250 labels.
 for _labels in (250, 40):
