@@ -7,6 +7,7 @@ the checkpoint. A finished setting is never run again; an interrupted one resume
     python tools/explore_cpu.py --list          # the settings and which are done
     python tools/explore_cpu.py NAME [NAME ...] # run these, one after the other, with all the machine's cores
     python tools/explore_cpu.py --time NAME ... # time their training step and evaluation, side by side (a quiet machine!)
+    python tools/explore_cpu.py --preset-records # the cpu preset's missing records (results/cpu-preset/)
 
 Accuracy does not depend on what else the machine was doing (the CPU computation is deterministic), but the
 runs' wall-clock seconds do; `--time` measures each setting's seconds per step and per evaluation interleaved in
@@ -65,11 +66,12 @@ for _labels in (250,):
     for _seed in (0, 1, 2):
         SETTINGS[f'mu2-4.5k-supervised-{_labels}-seed{_seed}'] = ('mu 2, 4,500 steps, supervised only', f'--preset cpu --labels {_labels} --seed {_seed} --mu 2 --steps 4500 --eval-every 500 --lambda-u 0')
 
-# The records of the chosen `cpu` preset itself: FixMatch and supervised-only, 40 and 250 labels, seeds 0, 1, 2 (results/cpu-preset/).
+# The records of the chosen `cpu` preset itself: FixMatch and supervised-only, 40 and 250 labels, the seeds of PRESET_SEEDS (results/cpu-preset/).
 PRESET_OUT = ROOT/'results'/'cpu-preset'
 # Seeds 3 and 4 at 250 labels came later: three seeds left the margin's interval across the +4 asked for.
-for _labels in (40, 250):
-    for _seed in (0, 1, 2) if _labels == 40 else (0, 1, 2, 3, 4):
+PRESET_SEEDS = {40: (0, 1, 2), 250: (0, 1, 2, 3, 4)}   # tools/gpu_evidence.py makes the same records on a GPU
+for _labels, _seeds in PRESET_SEEDS.items():
+    for _seed in _seeds:
         SETTINGS[f'preset-fixmatch-{_labels}-seed{_seed}'] = ('the cpu preset', f'--preset cpu --labels {_labels} --seed {_seed}')
         SETTINGS[f'preset-supervised-{_labels}-seed{_seed}'] = ('the cpu preset, supervised only', f'--preset cpu --labels {_labels} --seed {_seed} --lambda-u 0')
 
@@ -128,7 +130,11 @@ if __name__ == '__main__':
     p.add_argument('names', nargs='*'); p.add_argument('--list', action='store_true')
     p.add_argument('--time', action='store_true', help='time the named settings instead of running them')
     p.add_argument('--time-out', help='the timing record to write (default bench/results/cpu-explore-timing-DATE.json)')
+    p.add_argument('--preset-records', action='store_true', help="run the cpu preset's missing records (results/cpu-preset/)")
     a = p.parse_args()
+    if a.preset_records:
+        a.names = [n for n in SETTINGS if n.startswith('preset-') and not done(n)]
+        if not a.names: print('every record of the cpu preset is there'); sys.exit(0)
     if a.time: time_settings(a.names or list(SETTINGS), out=a.time_out); sys.exit(0)
     if a.list or not a.names:
         for k, (what, opts) in SETTINGS.items(): print(f"{'done' if done(k) else '    '}  {k:28s} {what}")

@@ -13,7 +13,7 @@
 4. The `cpu` study of 06_experiments (`semiperturb study --preset cpu`, every variant, 5 seeds at 40 labels and 3 at
    250), its runs shared out over --jobs processes on the one GPU: the same configs as on two CPU cores, made
    faster. Records: results/cpu-study/results/ (each names the GPU it ran on).
-5. The `cpu` preset's own records (FixMatch and supervised-only, 40 and 250 labels, seeds 0-2) as
+5. The `cpu` preset's own records (FixMatch and supervised-only, 40 and 250 labels, explore_cpu.PRESET_SEEDS) as
    tools/explore_cpu.py writes them on a CPU: results/cpu-preset/.
 6. The same study with the `cpu` preset's full 3000 steps per run (about 9 hours on two cores): results/cpu-study-3000/.
 7. Self-supervised pre-training (04a_pretrain, its `cpu` preset: results/pretrain/fashion-mnist_cpu_seed0/, the encoder to
@@ -103,8 +103,9 @@ def main(argv=None):
         if enc.exists(): steps = steps[2:]
         cmds['pretrain'] = ['bash', '-c', ' && '.join(shlex.join(c) for c in steps)]
     if 'records' not in a.skip:
-        for n in (40, 250):
-            for seed in (0, 1, 2):
+        from explore_cpu import PRESET_SEEDS                                # the seeds the CPU records have (this folder is on sys.path)
+        for n, seeds in PRESET_SEEDS.items():
+            for seed in seeds:
                 for kind, extra in (('fixmatch', []), ('supervised', ['--lambda-u', '0'])):
                     run = ROOT/'results'/'cpu-preset'/f'{kind}-{n}-seed{seed}'
                     if (run/'summary.json').exists(): continue
