@@ -24,7 +24,7 @@ running at that many seconds (a run's record is written only when it finishes, s
 
 Without CUDA it prints one line and exits with status 2. Targets on one H100 (issue 13): >= 80 steps/s end to end
 with RandAugment views and >= 50 with CVAE views; Fashion-MNIST@250 >= 88% within 45 s of training."""
-import argparse, datetime, json, math, os, shutil, subprocess, sys, time
+import argparse, datetime, json, math, os, shlex, shutil, subprocess, sys, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,22 +95,19 @@ def main(argv=None):
                 cmds[f'study {n} seed {seed}'] = _exe('semiperturb') + ['study', '--preset', 'cpu', '--device', 'cuda', '--labels', str(n),
                                                                          '--seeds', str(seed), '--out', str(ROOT/'results'/'cpu-study')]
     if 'pretrain' not in a.skip:  # 04a_pretrain's cpu preset, then the study's pre-trained columns (40 labels, 5 seeds) from its encoder
-        import shlex
         enc, pre = ROOT/'models'/'encoder-fashion-mnist.pt', ROOT/'results'/'pretrain'/'fashion-mnist_cpu_seed0'
         steps = [_exe('semiperturb') + ['pretrain', '--preset', 'cpu', '--device', 'cuda', '--dataset', 'fashion-mnist', '--out', str(pre), '--quiet']
                  + (['--resume'] if pre.exists() else []), ['cp', str(pre/'encoder.pt'), str(enc)],
                  _exe('semiperturb') + ['study', '--preset', 'pretrain', '--device', 'cuda', '--out', str(ROOT/'results'/'cpu-study')]]
         if enc.exists(): steps = steps[2:]
         cmds['pretrain'] = ['bash', '-c', ' && '.join(shlex.join(c) for c in steps)]
-    if 'records' not in a.skip:
-        from explore_cpu import PRESET_SEEDS                                # the seeds the CPU records have (this folder is on sys.path)
-        for n, seeds in PRESET_SEEDS.items():
-            for seed in seeds:
-                for kind, extra in (('fixmatch', []), ('supervised', ['--lambda-u', '0'])):
-                    run = ROOT/'results'/'cpu-preset'/f'{kind}-{n}-seed{seed}'
-                    if (run/'summary.json').exists(): continue
-                    cmds[f'records {run.name}'] = _exe('semiperturb') + ['train', '--preset', 'cpu', '--device', 'cuda', '--dataset', 'fashion-mnist',
-                        '--labels', str(n), '--seed', str(seed), '--out', str(run), '--quiet'] + extra + (['--resume'] if run.exists() else [])
+    if 'records' not in a.skip:  # the cpu preset's records, the command lines tools/explore_cpu.py runs on a CPU (this folder is on sys.path)
+        from explore_cpu import BASE, SETTINGS, done, out_dir
+        for name, (_, opts) in SETTINGS.items():
+            if not name.startswith('preset-') or done(name): continue
+            run = out_dir(name)
+            cmds[f'records {run.name}'] = _exe('semiperturb') + ['train', *shlex.split(BASE), *shlex.split(opts), '--device', 'cuda',
+                                                                  '--out', str(run)] + (['--resume'] if run.exists() else [])
     if 'study-long' not in a.skip:  # the same study with the cpu preset's own 3000 steps per run: hours on 2 cores, minutes here
         for n in sp['labels']:
             for seed in sp['seeds'][n]:
