@@ -62,6 +62,14 @@ for _seed in (0, 1, 2):
     SETTINGS[f'mu2-4.5k-fixmatch-250-seed{_seed}'] = ('mu 2, 4,500 steps', f'--preset cpu --labels 250 --seed {_seed} --mu 2 --steps 4500 --eval-every 500')
     SETTINGS[f'mu2-4.5k-supervised-250-seed{_seed}'] = ('mu 2, 4,500 steps, supervised only', f'--preset cpu --labels 250 --seed {_seed} --mu 2 --steps 4500 --eval-every 500 --lambda-u 0')
 
+# airbench-style networks (nbs/02_models.ipynb): the full 28x28 input at a similar cost per step; seed 0 at 250 labels first.
+SETTINGS.update({
+    'air24-mu3-3k-250':     ('air-24 (airbench-style, widths 24/48/96), 3,000 steps', '--preset cpu --labels 250 --seed 0 --arch air-24'),
+    'sup-air24-3k-250':     ('supervised only, air-24, 3,000 steps', '--preset cpu --labels 250 --seed 0 --arch air-24 --lambda-u 0'),
+    'air32-mu3-2k-250':     ('air-32 (airbench-style, widths 32/64/128), 2,000 steps', '--preset cpu --labels 250 --seed 0 --arch air-32 --steps 2000'),
+    'sup-air32-2k-250':     ('supervised only, air-32, 2,000 steps', '--preset cpu --labels 250 --seed 0 --arch air-32 --steps 2000 --lambda-u 0'),
+})
+
 # The records of the chosen `cpu` preset itself: FixMatch and supervised-only, 40 and 250 labels, the seeds of PRESET_SEEDS (results/cpu-preset/).
 PRESET_OUT = ROOT/'results'/'cpu-preset'
 # Seeds 3 and 4 at 250 labels came later: three seeds left the margin's interval across the +4 asked for.
