@@ -66,8 +66,9 @@ for _seed in (0, 1, 2):
 SETTINGS.update({
     'air24-mu3-3k-250':     ('air-24 (airbench-style, widths 24/48/96), 3,000 steps', '--preset cpu --labels 250 --seed 0 --arch air-24'),
     'sup-air24-3k-250':     ('supervised only, air-24, 3,000 steps', '--preset cpu --labels 250 --seed 0 --arch air-24 --lambda-u 0'),
-    'air32-mu3-2k-250':     ('air-32 (airbench-style, widths 32/64/128), 2,000 steps', '--preset cpu --labels 250 --seed 0 --arch air-32 --steps 2000'),
-    'sup-air32-2k-250':     ('supervised only, air-32, 2,000 steps', '--preset cpu --labels 250 --seed 0 --arch air-32 --steps 2000 --lambda-u 0'),
+    # 3,000 steps of air-24 take 12.3 minutes here (the record's seconds): over the 10-minute budget, so 2,000
+    'air24-mu3-2k-250':     ('air-24, 2,000 steps', '--preset cpu --labels 250 --seed 0 --arch air-24 --steps 2000'),
+    'sup-air24-2k-250':     ('supervised only, air-24, 2,000 steps', '--preset cpu --labels 250 --seed 0 --arch air-24 --steps 2000 --lambda-u 0'),
 })
 
 # The records of the chosen `cpu` preset itself: FixMatch and supervised-only, 40 and 250 labels, the seeds of PRESET_SEEDS (results/cpu-preset/).
