@@ -73,6 +73,14 @@ SETTINGS.update({
     'air24-mu2-3k-250':     ('air-24, mu 2, 3,000 steps', '--preset cpu --labels 250 --seed 0 --arch air-24 --mu 2'),
 })
 
+# air-24 with mu 2 and 3,000 steps, as a candidate preset: paired seeds of FixMatch and supervised-only (seed 0 at 250
+# labels is air24-mu2-3k-250 above); the same command lines as the preset's records would be with these two options.
+for _labels, _seeds in ((250, (0, 1, 2)), (40, (0, 1, 2))):
+    for _seed in _seeds:
+        if (_labels, _seed) != (250, 0):
+            SETTINGS[f'air24mu2-fixmatch-{_labels}-seed{_seed}'] = ('air-24, mu 2, 3,000 steps', f'--preset cpu --labels {_labels} --seed {_seed} --arch air-24 --mu 2')
+        SETTINGS[f'air24mu2-supervised-{_labels}-seed{_seed}'] = ('air-24, mu 2, 3,000 steps, supervised only', f'--preset cpu --labels {_labels} --seed {_seed} --arch air-24 --mu 2 --lambda-u 0')
+
 # The records of the chosen `cpu` preset itself: FixMatch and supervised-only, 40 and 250 labels, the seeds of PRESET_SEEDS (results/cpu-preset/).
 PRESET_OUT = ROOT/'results'/'cpu-preset'
 # Seeds 3 and 4 at 250 labels came later: three seeds left the margin's interval across the +4 asked for.
