@@ -116,7 +116,7 @@ class ConvGroupNet(nn.Module):
         super().__init__()
         self.normalize = Normalize(mean, std, channels=in_channels)
         self.stem, self.bn = conv3x3(in_channels, widths[0]), batch_norm(widths[0], bn_momentum)
-        self.groups = nn.Sequential(*[ConvGroup(a, b, bn_momentum) for a, b in zip(widths[:1] + tuple(widths[:-1]), widths)])
+        self.groups = nn.Sequential(*[ConvGroup(a, b, bn_momentum) for a, b in zip((widths[0], *widths[:-1]), widths)])
         self.fc = nn.Linear(widths[-1], num_classes)
         init_weights(self)
 

@@ -62,7 +62,7 @@ for _seed in (0, 1, 2):
     SETTINGS[f'mu2-4.5k-fixmatch-250-seed{_seed}'] = ('mu 2, 4,500 steps', f'--preset cpu --labels 250 --seed {_seed} --mu 2 --steps 4500 --eval-every 500')
     SETTINGS[f'mu2-4.5k-supervised-250-seed{_seed}'] = ('mu 2, 4,500 steps, supervised only', f'--preset cpu --labels 250 --seed {_seed} --mu 2 --steps 4500 --eval-every 500 --lambda-u 0')
 
-# airbench-style networks (nbs/02_models.ipynb): the full 28x28 input at a similar cost per step; seed 0 at 250 labels first.
+# airbench-style networks (nbs/02_models.ipynb): the full 28x28 input, about 1.5x the preset's seconds per step; seed 0 at 250 labels first.
 SETTINGS.update({
     'air24-mu3-3k-250':     ('air-24 (airbench-style, widths 24/48/96), 3,000 steps', '--preset cpu --labels 250 --seed 0 --arch air-24'),
     'sup-air24-3k-250':     ('supervised only, air-24, 3,000 steps', '--preset cpu --labels 250 --seed 0 --arch air-24 --lambda-u 0'),
