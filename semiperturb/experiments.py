@@ -5,7 +5,6 @@
 # %% ../nbs/06_experiments.ipynb #c3c9788e
 from __future__ import annotations
 import json, math, os, platform, statistics, subprocess, sys
-from scipy.stats import t as student_t
 from dataclasses import asdict
 from pathlib import Path
 import torch
@@ -14,7 +13,7 @@ import seaborn as sns
 import semiperturb
 from .data import (SemiperturbError, load_dataset, split_labeled, environment, get_device, packaged_model, GIT_HASH, check_range,
                               make_dir, write_atomic, to_json)
-from .fixmatch import FixMatchConfig, PRESETS, RUNTIME_KEYS, config_from_dict, fit, summarize
+from .fixmatch import FixMatchConfig, PRESETS, RUNTIME_KEYS, config_from_dict, fit, summarize, t_interval
 from .cvae import cvae_config, train_cvae, save_cvae
 
 # %% auto #0
@@ -120,9 +119,8 @@ def paired_differences(records:list, labels:int, key:str='accuracy', ref:str='fi
         seeds = sorted(s for (w, s) in by if w == v and (ref, s) in by)
         if v == ref or not seeds: continue
         d = [100 * (by[v, s] - by[ref, s]) for s in seeds]
-        m, n = statistics.mean(d), len(d)
-        h = student_t.ppf(0.5 + level / 2, n - 1) * statistics.stdev(d) / math.sqrt(n) if n > 1 else math.inf
-        out[v] = dict(mean=m, lo=m - h, hi=m + h, n=n, seeds=seeds, diffs=d)
+        m, h = t_interval(d, level)
+        out[v] = dict(mean=m, lo=m - h, hi=m + h, n=len(d), seeds=seeds, diffs=d)
     return out
 
 def _pm(x): return f"{x:+.2f}".replace('-', '−')

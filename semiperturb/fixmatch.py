@@ -29,7 +29,7 @@ __all__ = ['RANGES', 'SGD_IMPLS', 'SGD_KERNELS', 'STRONG_SOURCES', 'CVAE_SOURCES
            'dist_env', 'init_distributed', 'evaluate', 'CancelFitException', 'Callback', 'Trainer', 'EMACallback',
            'Recorder', 'summarize', 'ProgressCallback', 'tensorboard_writer', 'TensorBoardCallback', 'show_curves',
            'RunDir', 'DivergenceGuard', 'fit', 'resolve_preset', 'run_name', 'train_cmd', 'train_config', 'show_runs',
-           'load_run', 'run_minutes', 'runs_table', 'show_accuracy_vs_time', 'preset_table']
+           'load_run', 'run_minutes', 'runs_table', 'show_accuracy_vs_time', 't_interval', 'preset_table']
 
 # %% ../nbs/05_fixmatch.ipynb #464def7b
 def fixmatch_loss(logits_x:torch.Tensor, # (B, K) logits of the weakly augmented labeled batch
@@ -716,10 +716,16 @@ def show_accuracy_vs_time(runs:list, timings:dict=None, ax=None, **kw):
     ax.set_xlabel('minutes of training (2 CPU cores)'); ax.set_ylabel('EMA test accuracy (%)'); ax.grid(alpha=.3); ax.legend(fontsize=7)
     return ax.figure
 
+# %% ../nbs/05_fixmatch.ipynb #5c913d07
+def t_interval(d:list, level:float=0.95) -> tuple:
+    "The mean of the paired differences `d` and the half-width of its Student-t interval at `level` (infinite for one difference)."
+    from scipy.stats import t as student_t
+    m, n = statistics.mean(d), len(d)
+    return m, (student_t.ppf(0.5 + level / 2, n - 1) * statistics.stdev(d) / math.sqrt(n) if n > 1 else math.inf)
+
 # %% ../nbs/05_fixmatch.ipynb #8c7825b9
 def preset_table(root, labels=(40, 250), level:float=0.95) -> str:
     "FixMatch against supervised-only from run directories `root/{fixmatch,supervised}-LABELS-seedS`: means ± std and the paired difference with its t-interval."
-    from scipy.stats import t as student_t
     root, rows = Path(root), []
     for n in labels:
         acc = {k: {int(d.name.rsplit('seed', 1)[1]): 100 * load_run(d)['summary']['accuracy'] for d in sorted(root.glob(f'{k}-{n}-seed*'))}
@@ -728,7 +734,7 @@ def preset_table(root, labels=(40, 250), level:float=0.95) -> str:
         d = [acc['fixmatch'][s] - acc['supervised'][s] for s in seeds]
         ms = lambda xs: f"{statistics.mean(xs):.2f} ± {statistics.stdev(xs):.2f}" if len(xs) > 1 else (f"{xs[0]:.2f}" if xs else '–')
         if len(d) < 2: rows.append(f"| {n} | {len(seeds)} | {ms(list(acc['fixmatch'].values()))} | {ms(list(acc['supervised'].values()))} | – |"); continue
-        m, h = statistics.mean(d), student_t.ppf(0.5 + level / 2, len(d) - 1) * statistics.stdev(d) / math.sqrt(len(d))
+        m, h = t_interval(d, level)
         rows.append(f"| {n} | {len(seeds)} | {ms(list(acc['fixmatch'].values()))} | {ms(list(acc['supervised'].values()))} | "
                     f"{m:+.2f} [{m - h:+.2f}, {m + h:+.2f}] |")
     return ('| labels | seeds | FixMatch (%) | supervised only (%) | FixMatch − supervised (points, 95% CI, paired) |\n'
