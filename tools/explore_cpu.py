@@ -116,6 +116,10 @@ for _labels, _seeds in PRESET_SEEDS.items():
         SETTINGS[f'preset-fixmatch-{_labels}-seed{_seed}'] = ('the cpu preset', f'--preset cpu --labels {_labels} --seed {_seed}')
         SETTINGS[f'preset-supervised-{_labels}-seed{_seed}'] = ('the cpu preset, supervised only', f'--preset cpu --labels {_labels} --seed {_seed} --lambda-u 0')
 
+# Thread settings, timing only: torch's intra-op threads for the preset's step (the runs above use every core, two here).
+THREADS = {'time-preset-1-thread': 1, 'time-preset-2-threads': 2}
+for _n in THREADS: SETTINGS[_n] = (f'timing only: the cpu preset on {THREADS[_n]} torch thread(s)', '--preset cpu --labels 250 --seed 0')
+
 def out_dir(name): return PRESET_OUT/name.removeprefix('preset-') if name.startswith('preset-') else OUT/name
 
 def done(name): return (out_dir(name)/'summary.json').exists()
@@ -139,23 +143,26 @@ def time_settings(names, steps=20, warmup=5, repeats=3, out=None):
     from dataclasses import fields
     from semiperturb.fixmatch import FixMatchConfig, Trainer, train_cmd, train_config
     parser, data = cli_parser(train_cmd), load_dataset('fashion-mnist', download=False)
-    keys, trainers = {f.name for f in fields(FixMatchConfig)}, {}
+    keys, trainers, threads = {f.name for f in fields(FixMatchConfig)}, {}, torch.get_num_threads()
     for n in names:
         if (out_dir(n)/'config.json').exists(): cfg = train_config(config=out_dir(n), device='cpu')   # what the run used, on this CPU
         else:
             args = vars(parser.parse_args([*shlex.split(BASE), *shlex.split(SETTINGS[n][1])]))  # only the options given
             cfg = train_config(args.get('preset'), args.get('config'), **{k: v for k, v in args.items() if k in keys - {'preset'}})
+        torch.set_num_threads(THREADS.get(n, threads))
         t = trainers[n] = Trainer(cfg, data)
         t('before_fit')
         for _ in range(warmup): t._with_events(t.one_step, 'step')
     step_s, eval_s = {n: [] for n in names}, {n: [] for n in names}
     for _ in range(repeats):
         for n, t in trainers.items():
+            torch.set_num_threads(THREADS.get(n, threads))
             t0 = time.perf_counter()
             for _ in range(steps): t._with_events(t.one_step, 'step')
             t1 = time.perf_counter(); t._do_eval(); t2 = time.perf_counter()
             step_s[n].append((t1 - t0) / steps); eval_s[n].append(t2 - t1)
-    rows = {n: dict(setting=SETTINGS[n][1], step_seconds=statistics.median(step_s[n]), eval_seconds=statistics.median(eval_s[n]),
+    torch.set_num_threads(threads)
+    rows = {n: dict(setting=SETTINGS[n][1], threads=THREADS.get(n, threads), step_seconds=statistics.median(step_s[n]), eval_seconds=statistics.median(eval_s[n]),
                     all_step_seconds=step_s[n], all_eval_seconds=eval_s[n]) for n in names}
     rec = dict(date=datetime.date.today().isoformat(), what='seconds per training step and per evaluation of cpu-explore settings',
                command='python tools/explore_cpu.py --time ' + ' '.join(names), steps=steps, warmup=warmup, repeats=repeats,
