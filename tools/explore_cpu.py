@@ -114,6 +114,9 @@ for _labels, _seeds in PRESET_SEEDS.items():
         SETTINGS[f'preset-supervised-{_labels}-seed{_seed}'] = ('the cpu preset, supervised only', f'--preset cpu --labels {_labels} --seed {_seed} --lambda-u 0')
 
 # Thread settings, timing only: torch's intra-op threads for the preset's step (the runs above use every core, two here).
+# Also two one-thread runs at once, one per core (05_fixmatch): the same command twice, started together,
+#   python tools/explore_cpu.py --time time-preset-1-thread --time-out bench/results/cpu-explore-timing-threads-parallel-a-2026-11-26.json &
+#   python tools/explore_cpu.py --time time-preset-1-thread --time-out bench/results/cpu-explore-timing-threads-parallel-b-2026-11-26.json & wait
 THREADS = {'time-preset-1-thread': 1, 'time-preset-2-threads': 2}
 for _n in THREADS: SETTINGS[_n] = (f'timing only: the cpu preset on {THREADS[_n]} torch thread(s)', '--preset cpu --labels 250 --seed 0')
 
