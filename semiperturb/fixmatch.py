@@ -58,6 +58,7 @@ class FixMatchConfig:
     flip: bool = True               # random horizontal flips in the weak view (switch off for digits, e.g. SVHN)
     translate: float = 0.125        # largest random shift of the weak view, as a fraction of the image side
     strong: str = 'randaugment'     # strong-view source: a name in `STRONG_SOURCES` or `CVAE_SOURCES`
+    cutout_size: int = 16           # side in pixels of the strong view's Cutout square (the reference: 16 on every dataset; 0: none)
     cvae: str|None = None           # CVAE checkpoint that generates the strong views of the 'cvae-*' sources
     sigma: float = 0.84             # 'cvae-smooth': latent noise level, u = sigma * n (Wong & Kolter: 0.84, 1.12)
     alpha: float = 1.0              # 'cvae-sample'/'-cutout'/'-mix': strength, u ~ N(0, alpha^2 I) (0 = the prior mean)
@@ -96,7 +97,7 @@ class FixMatchConfig:
     def __post_init__(self): _check_config(self)
 
 # %% ../nbs/05_fixmatch.ipynb #79eeb096
-RANGES = dict(labels='[1, inf)', translate='[0, 1)', sigma='[0, inf)', alpha='[0, inf)', mix_p='[0, 1]', steps='[1, inf)',
+RANGES = dict(labels='[1, inf)', translate='[0, 1)', cutout_size='[0, inf)', sigma='[0, inf)', alpha='[0, inf)', mix_p='[0, 1]', steps='[1, inf)',
               batch_size='[1, inf)', mu='[1, inf)', lr='(0, inf)', momentum='[0, 1)', wd='[0, inf)', ema='[0, 1)', threshold='[0, 1]',
               lambda_u='[0, inf)', eval_every='[1, inf)', eval_batch_size='[1, inf)', world_size='[1, inf)')  # the values each field accepts
 
@@ -148,15 +149,15 @@ class EMA:
         torch._foreach_copy_(list(self.model.buffers()), list(model.buffers()))
 
 # %% ../nbs/05_fixmatch.ipynb #b8aed579
-STRONG_SOURCES = {'randaugment': strong_aug}  # name -> strong_fn(u, generator, flip, translate) -> xs
+STRONG_SOURCES = {'randaugment': strong_aug}  # name -> strong_fn(u, generator, flip, translate, cutout_size) -> xs
 CVAE_SOURCES = {'cvae-sample': 'sample', 'cvae-smooth': 'smooth', 'cvae-cutout': 'cutout', 'cvae-mix': 'mix'}  # name -> `cvae_strong` kind, below
 
-def get_strong(strong, flip:bool=True, translate:float=0.125) -> typing.Callable:
-    "The strong-view function `f(u, generator)` registered as `strong` (with the weak view's `flip`/`translate` settings), or `strong` itself if callable."
+def get_strong(strong, flip:bool=True, translate:float=0.125, cutout_size:int=16) -> typing.Callable:
+    "The strong-view function `f(u, generator)` registered as `strong` (with the weak view's `flip`/`translate` and Cutout's side), or `strong` itself if callable."
     if callable(strong): return strong
     if strong not in STRONG_SOURCES:
         raise SemiperturbError(f"unknown strong-view source {strong!r}: use one of {', '.join([*STRONG_SOURCES, *CVAE_SOURCES])}")
-    return partial(STRONG_SOURCES[strong], flip=flip, translate=translate)
+    return partial(STRONG_SOURCES[strong], flip=flip, translate=translate, cutout_size=cutout_size)
 
 # %% ../nbs/05_fixmatch.ipynb #0c71332b
 def show_framework():
@@ -176,10 +177,10 @@ def show_framework():
 # %% ../nbs/05_fixmatch.ipynb #295b1fa0
 def make_strong(cfg:FixMatchConfig, device='cpu', data:ImageData=None) -> typing.Callable:
     "The strong-view function of `cfg` (`cfg.strong`, with `cfg.cvae` loaded onto `device` for the 'cvae-*' sources)."
-    if cfg.strong not in CVAE_SOURCES: return get_strong(cfg.strong, cfg.flip, cfg.translate)
+    if cfg.strong not in CVAE_SOURCES: return get_strong(cfg.strong, cfg.flip, cfg.translate, cfg.cutout_size)
     if not cfg.cvae: raise SemiperturbError(f"--strong {cfg.strong} needs --cvae CKPT (train one with `semiperturb train-cvae`)")
     cvae, _ = load_cvae(cfg.cvae, dataset=data if data is not None else cfg.dataset, device=device)
-    return cvae_strong(cvae, CVAE_SOURCES[cfg.strong], cfg.sigma, cfg.alpha, cfg.mix_p, cfg.flip, cfg.translate)
+    return cvae_strong(cvae, CVAE_SOURCES[cfg.strong], cfg.sigma, cfg.alpha, cfg.mix_p, cfg.flip, cfg.translate, cfg.cutout_size)
 
 # %% ../nbs/05_fixmatch.ipynb #1d41a274
 class Compiled:
@@ -213,10 +214,10 @@ def weak_view(flip:bool=True, translate:float=0.125, compiler=None) -> typing.Ca
     def view(x, generator=None): return apply(x, **draw_weak(x, flip, translate, generator), translate=translate)
     return view
 
-def strong_view(flip:bool=True, translate:float=0.125, compiler=None) -> typing.Callable:
+def strong_view(flip:bool=True, translate:float=0.125, compiler=None, cutout_size:int=16) -> typing.Callable:
     "`f(x, generator)`: `strong_aug` (flip and shift, RandAugment, Cutout) with its draw made eagerly and its apply half through `compiler`."
     apply = compiler(apply_strong) if compiler else apply_strong
-    def view(x, generator=None): return apply(x, **draw_strong(x, generator, flip, translate), translate=translate)
+    def view(x, generator=None): return apply(x, **draw_strong(x, generator, flip, translate), translate=translate, cutout_size=cutout_size)
     return view
 
 # %% ../nbs/05_fixmatch.ipynb #fd086678
@@ -328,7 +329,7 @@ def _step_fns(self:Trainer, strong_fn=None):
     self.fwd = comp(net) if comp else net
     self.weak_fn = weak_view(c.flip, c.translate, comp)
     if strong_fn: self.strong_fn = get_strong(strong_fn)
-    elif comp and c.strong == 'randaugment': self.strong_fn = strong_view(c.flip, c.translate, comp)
+    elif comp and c.strong == 'randaugment': self.strong_fn = strong_view(c.flip, c.translate, comp, c.cutout_size)
     else: self.strong_fn = make_strong(c, self.device, self.data)
 
 @patch

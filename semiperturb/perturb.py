@@ -59,14 +59,15 @@ def cvae_strong(cvae, # a trained `CVAE` on the training device
                 alpha:float=1.0, # strength (scale of u) of 'sample', 'cutout' and 'mix'
                 mix_p:float=0.5, # probability of a generated view in 'mix'
                 flip:bool=True, # flips of the weak view the CVAE is conditioned on (and of RandAugment's in 'mix')
-                translate:float=0.125): # shifts of that weak view, as a fraction of the side
+                translate:float=0.125, # shifts of that weak view, as a fraction of the side
+                cutout_size:int=16): # side in pixels of the Cutout square of 'cutout' (and of RandAugment's in 'mix')
     "A strong-view function `f(u, generator) -> xs` that generates strong views of images `u` with `cvae`, from a fresh weak view."
     def sample(u, generator=None): return sample_views(cvae, weak_aug(u, flip, translate, generator), generator, scale=alpha)
     def smooth(u, generator=None): return smooth_views(cvae, weak_aug(u, flip, translate, generator), sigma, generator)
-    def with_cutout(u, generator=None): return cutout(sample(u, generator), generator=generator)
+    def with_cutout(u, generator=None): return cutout(sample(u, generator), cutout_size, generator)
     def mix(u, generator=None):
         pick = torch.rand(len(u), generator=generator, device=u.device) < mix_p        # (B,), no host sync
-        return torch.where(pick.view(-1, 1, 1, 1), sample(u, generator), strong_aug(u, generator, flip, translate))
+        return torch.where(pick.view(-1, 1, 1, 1), sample(u, generator), strong_aug(u, generator, flip, translate, cutout_size=cutout_size))
     fns = dict(sample=sample, smooth=smooth, cutout=with_cutout, mix=mix)
     if kind not in fns: raise SemiperturbError(f"unknown CVAE view kind {kind!r}: use one of {', '.join(fns)}")
     return fns[kind]
