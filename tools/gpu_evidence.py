@@ -102,11 +102,11 @@ def main(argv=None):
         if enc.exists(): steps = steps[2:]
         cmds['pretrain'] = ['bash', '-c', ' && '.join(shlex.join(c) for c in steps)]
     if 'records' not in a.skip:  # the cpu preset's records, the command lines tools/explore_cpu.py runs on a CPU (this folder is on sys.path)
-        from explore_cpu import BASE, SETTINGS, done, out_dir
+        from explore_cpu import SETTINGS, base, done, out_dir
         for name, (_, opts) in SETTINGS.items():
             if not name.startswith('preset-') or done(name): continue
             run = out_dir(name)
-            cmds[f'records {run.name}'] = _exe('semiperturb') + ['train', *shlex.split(BASE), *shlex.split(opts), '--device', 'cuda',
+            cmds[f'records {run.name}'] = _exe('semiperturb') + ['train', *shlex.split(base(name)), *shlex.split(opts), '--device', 'cuda',
                                                                   '--out', str(run)] + (['--resume'] if run.exists() else [])
     if 'study-long' not in a.skip:  # the same study with the cpu preset's own 3000 steps per run: hours on 2 cores, minutes here
         for n in sp['labels']:
