@@ -151,20 +151,25 @@ def run(name, exe=None):
     (d/'command.txt').write_text('semiperturb ' + ' '.join(shlex.quote(c) for c in cmd[1:]) + '\n')
     (d/'checkpoint.pt').unlink(missing_ok=True)
 
+def setting_config(name):
+    "The `FixMatchConfig` that setting `name` builds (what `run` would start), from the options it gives."
+    from dataclasses import fields
+    from semiperturb.cli import cli_parser
+    from semiperturb.fixmatch import FixMatchConfig, train_cmd, train_config
+    keys = {f.name for f in fields(FixMatchConfig)}
+    args = vars(cli_parser(train_cmd).parse_args([*shlex.split(base(name)), *shlex.split(SETTINGS[name][1])]))  # only the options given
+    return train_config(args.get('preset'), args.get('config'), **{k: v for k, v in args.items() if k in keys - {'preset'}})
+
 def time_settings(names, steps=20, warmup=5, repeats=3, out=None):
     "Seconds per training step (with callbacks) and per evaluation of each setting, timed interleaved; writes a record."
     import datetime, statistics, time, torch
-    from semiperturb.cli import cli_parser
     from semiperturb.data import load_dataset, environment
-    from dataclasses import fields
-    from semiperturb.fixmatch import FixMatchConfig, Trainer, train_cmd, train_config
-    parser, data = cli_parser(train_cmd), load_dataset('fashion-mnist', download=False)
-    keys, trainers, threads = {f.name for f in fields(FixMatchConfig)}, {}, torch.get_num_threads()
+    from semiperturb.fixmatch import Trainer, train_config
+    data = load_dataset('fashion-mnist', download=False)
+    trainers, threads = {}, torch.get_num_threads()
     for n in names:
         if (out_dir(n)/'config.json').exists(): cfg = train_config(config=out_dir(n), device='cpu')   # what the run used, on this CPU
-        else:
-            args = vars(parser.parse_args([*shlex.split(base(n)), *shlex.split(SETTINGS[n][1])]))  # only the options given
-            cfg = train_config(args.get('preset'), args.get('config'), **{k: v for k, v in args.items() if k in keys - {'preset'}})
+        else: cfg = setting_config(n)
         torch.set_num_threads(THREADS.get(n, threads))
         t = trainers[n] = Trainer(cfg, data)
         t('before_fit')
