@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_fixmatch.ipynb #da078f0d
 from __future__ import annotations
-import copy, inspect, io, json, math, os, statistics, time, typing, warnings
+import copy, gc, inspect, io, json, math, os, statistics, time, typing, warnings, weakref
 from dataclasses import dataclass, asdict, fields
 from functools import partial
 from pathlib import Path
@@ -26,10 +26,10 @@ from .pretrain import load_encoder
 __all__ = ['RANGES', 'SGD_IMPLS', 'SGD_KERNELS', 'STRONG_SOURCES', 'CVAE_SOURCES', 'RANK_SEED_STRIDE', 'RUNTIME_KEYS', 'PRESETS',
            'fixmatch_loss', 'FixMatchConfig', 'config_from_dict', 'param_groups', 'make_sgd', 'cosine_lr', 'EMA',
            'get_strong', 'show_framework', 'make_strong', 'Compiled', 'safe_compile', 'weak_view', 'strong_view',
-           'dist_env', 'init_distributed', 'evaluate', 'CancelFitException', 'Callback', 'Trainer', 'EMACallback',
-           'Recorder', 'summarize', 'ProgressCallback', 'tensorboard_writer', 'TensorBoardCallback', 'show_curves',
-           'RunDir', 'DivergenceGuard', 'fit', 'resolve_preset', 'run_name', 'train_cmd', 'train_config', 'show_runs',
-           'load_run', 'run_minutes', 'runs_table', 'show_accuracy_vs_time', 't_interval', 'preset_table']
+           'dist_env', 'init_distributed', 'leave_distributed', 'evaluate', 'CancelFitException', 'Callback', 'Trainer',
+           'EMACallback', 'Recorder', 'summarize', 'ProgressCallback', 'tensorboard_writer', 'TensorBoardCallback',
+           'show_curves', 'RunDir', 'DivergenceGuard', 'fit', 'resolve_preset', 'run_name', 'train_cmd', 'train_config',
+           'show_runs', 'load_run', 'run_minutes', 'runs_table', 'show_accuracy_vs_time', 't_interval', 'preset_table']
 
 # %% ../nbs/05_fixmatch.ipynb #464def7b
 def fixmatch_loss(logits_x:torch.Tensor, # (B, K) logits of the weakly augmented labeled batch
@@ -243,6 +243,19 @@ def init_distributed(cfg:FixMatchConfig) -> tuple:
     _same_config(cfg, world)
     return rank, world, dev
 
+_GROUP_USERS = weakref.WeakSet()  # the Trainers whose forward pass runs through DDP, which holds the process group
+
+def _left_group(*args, **kwargs):
+    raise SemiperturbError("this Trainer's processes have left their process group (leave_distributed): start a new run to train again")
+
+def leave_distributed():
+    "Leave the process group once every process has reached this point (a collective), letting go of the DDP wrappers that hold it; nothing outside torchrun."
+    if not dist.is_initialized(): return
+    dist.barrier()
+    for t in list(_GROUP_USERS): t.fwd = _left_group
+    _GROUP_USERS.clear(); gc.collect()                                           # the group's last references (compiled wrappers keep cycles)
+    dist.destroy_process_group()
+
 # %% ../nbs/05_fixmatch.ipynb #6a2091be
 def _all_gather(obj, world:int) -> list:
     "`obj` of every process, in rank order (a collective: every process calls it)."
@@ -325,6 +338,7 @@ def _step_fns(self:Trainer, strong_fn=None):
     if self.world > 1:
         if c.sync_bn: net = self.model = nn.SyncBatchNorm.convert_sync_batchnorm(self.model)  # same parameters, now synchronised
         net = DistributedDataParallel(net, device_ids=[self.device] if self.device.type == 'cuda' else None, **_NO_BUFFER_SYNC)
+        _GROUP_USERS.add(self)                                                    # leave_distributed lets go of the wrapper
     comp = partial(safe_compile, strict=c.compile_strict, mode='reduce-overhead' if c.cuda_graphs else None) if c.compile else None
     self.fwd = comp(net) if comp else net
     self.weak_fn = weak_view(c.flip, c.translate, comp)
@@ -653,7 +667,7 @@ def train_cmd(out:str=None, # run directory (default: runs/DATASET_LABELS_ARCH_S
     cbs, quiet = [TensorBoardCallback(tensorboard)] if tensorboard and rank0 else [], quiet or not rank0
     if not quiet: print(f"preset {cfg.preset}: {cfg.arch}, {cfg.steps} steps of B={cfg.batch_size}, mu={cfg.mu} on {get_device(cfg.device)}")
     t = fit(cfg, run_dir, resume=resume, quiet=quiet, cbs=cbs)
-    if dist.is_initialized(): dist.destroy_process_group()
+    leave_distributed()
     if not rank0: return
     s = summarize(t.log, t.device)
     print(f"{run_dir}: accuracy {100*s['accuracy']:.2f}% (best {100*s['best_accuracy']:.2f}%, median of last 20 "
