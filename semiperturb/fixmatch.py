@@ -253,7 +253,7 @@ def leave_distributed():
     if not dist.is_initialized(): return
     dist.barrier()
     for t in list(_GROUP_USERS): t.fwd = _left_group
-    _GROUP_USERS.clear(); gc.collect()                                           # the group's last references (compiled wrappers keep cycles)
+    _GROUP_USERS.clear(); gc.collect()                                           # and any reference cycle that still holds a wrapper
     dist.destroy_process_group()
 
 # %% ../nbs/05_fixmatch.ipynb #6a2091be
