@@ -17,10 +17,11 @@ from .data import (SemiperturbError, DivergedError, ImageData, DeviceSampler, Pr
 from .augment import to_float, weak_aug, strong_aug
 
 # %% auto #0
-__all__ = ['CVAE_RANGES', 'CVAE_PRESETS', 'CKPT_KIND', 'CVAEConfig', 'cvae_config', 'ResBlock', 'trunk', 'bounded_logvar',
-           'Encoder', 'Prior', 'Recognition', 'Generator', 'CVAE', 'make_cvae', 'draw_diagram', 'show_generator',
-           'kl_normal', 'cvae_loss', 'fixmatch_pair', 'pair_fn', 'cvae_schedule', 'evaluate_cvae', 'train_cvae',
-           'save_cvae', 'load_cvae', 'train_cvae_cmd', 'show_cvae_curves']
+__all__ = ['CVAE_RANGES', 'GENERATORS', 'CVAE_PRESETS', 'RESIDUAL_CLAMP', 'CKPT_KIND', 'CVAEConfig', 'cvae_config', 'ResBlock',
+           'trunk', 'bounded_logvar', 'Encoder', 'Prior', 'Recognition', 'Generator', 'CVAE', 'make_cvae',
+           'draw_diagram', 'show_generator', 'kl_normal', 'cvae_loss', 'fixmatch_pair', 'pair_fn', 'cvae_schedule',
+           'evaluate_cvae', 'train_cvae', 'save_cvae', 'load_cvae', 'train_cvae_cmd', 'cvae_diagnosis',
+           'diagnosis_table', 'show_cvae_curves']
 
 # %% ../nbs/03_cvae.ipynb #65a1674b
 @dataclass
@@ -43,6 +44,7 @@ class CVAEConfig:
     flip: bool = True           # random horizontal flips in both views of a pair (off for digits, e.g. SVHN)
     translate: float = 0.125    # largest random shift of both views, as a fraction of the side
     pairs: str = 'independent'  # 'independent': x̃ is the image's own strong view (own flip, shift); 'shared': RandAugment+Cutout of x
+    generator: str = 'image'    # 'image': g(z, x) draws a fresh image; 'residual': g changes x (x's logits plus a learned offset)
 
     def __post_init__(self): _check_cvae(self)
 
@@ -54,6 +56,9 @@ def _check_cvae(cfg):
     check_types(cfg, 'CVAE config'); check_ranges(cfg, CVAE_RANGES)
     if cfg.logvar_min >= cfg.logvar_max: raise SemiperturbError(f"--logvar-min ({cfg.logvar_min}) must be below --logvar-max ({cfg.logvar_max})")
     if cfg.pairs not in ('independent', 'shared'): raise SemiperturbError(f"unknown pairs {cfg.pairs!r}: use independent or shared")
+    if cfg.generator not in GENERATORS: raise SemiperturbError(f"unknown generator {cfg.generator!r}: use {' or '.join(GENERATORS)}")
+
+GENERATORS = ('image', 'residual')
 
 CVAE_PRESETS = {'paper': {},
                 'small': dict(latent_dim=32, big_ch=32, small_ch=8, nblocks=4, batch_size=64, epochs=15, steps_per_epoch=200)}
@@ -111,18 +116,23 @@ class Recognition(Encoder):
     def forward(self, x, xt): return super().forward(torch.cat([x, xt], 1))  # (B, 2C, H, W) in
 
 # %% ../nbs/03_cvae.ipynb #397d4588
+RESIDUAL_CLAMP = 1e-3  # a residual generator reads x's logits with x clamped to [RESIDUAL_CLAMP, 1 - RESIDUAL_CLAMP]
+
 class Generator(nn.Module):
-    "g(z, x): z painted as an extra channel of x, residual trunk, sigmoid image of `shape` (C, H, W)."
+    "g(z, x): z painted as an extra channel of x, residual trunk, sigmoid image of `shape` (C, H, W); `residual`: a change of x's logits."
     def __init__(self, shape, cfg:CVAEConfig):
         super().__init__()
-        self.shape = tuple(shape)
+        self.shape, self.residual = tuple(shape), cfg.generator == 'residual'
         self.fc = nn.Linear(cfg.latent_dim, shape[1] * shape[2])
         self.body = nn.Sequential(trunk(shape[0] + 1, cfg), nn.BatchNorm2d(cfg.big_ch), nn.ReLU(inplace=True),
                                   nn.Conv2d(cfg.big_ch, shape[0], 3, padding=1, bias=False))
+        if self.residual: nn.init.zeros_(self.body[-1].weight)  # starts as the identity: g(z, x) = x
 
     def forward(self, z, x):
         zmap = self.fc(z).view(len(z), 1, *self.shape[1:])     # (B, 1, H, W)
-        return torch.sigmoid(self.body(torch.cat([x, zmap], 1)))  # (B, C, H, W) in [0, 1]
+        h = self.body(torch.cat([x, zmap], 1))                  # (B, C, H, W) logits
+        if self.residual: h = h + torch.logit(x.clamp(RESIDUAL_CLAMP, 1 - RESIDUAL_CLAMP))
+        return torch.sigmoid(h)                                 # (B, C, H, W) in [0, 1]
 
 # %% ../nbs/03_cvae.ipynb #8b8edbb3
 class CVAE(nn.Module):
@@ -366,6 +376,54 @@ def train_cvae_cmd(dataset:str='fashion-mnist', # a dataset name (fashion-mnist,
     return path
 
 train_cvae_cmd.aliases = dict(steps_per_epoch='steps', nblocks='blocks')  # shorter option names: --steps, --blocks
+
+# %% ../nbs/03_cvae.ipynb #ad26ff7a
+def _decode_rows(cvae, x, xt, generator):
+    "The images `cvae_diagnosis` scores, by name: the pair's two views and five decodes (posterior mean, prior mean, prior samples)."
+    (mp, lp), (mq, lq) = cvae.encode(x, xt)                                    # (B, latent_dim) x4
+    n = lambda: torch.randn(mp.shape, generator=generator, device=x.device)
+    rows = {'weak view x': x, 'strong view x̃': xt, 'posterior mean (reconstruction)': cvae.decode(mq, x),
+            'prior mean (u = 0)': cvae.decode(mp, x)}
+    for s in (0.5, 1.0): rows[f'prior sample, scale {s:g}'] = cvae.decode(cvae.reparameterize(mp, lp, s * n()), x)
+    kl = 0.5 * (torch.exp(lq - lp) + (mp - mq) ** 2 / torch.exp(lp) - 1 + lp - lq)  # (B, latent_dim): KL per dimension
+    return rows, kl, cvae.reparameterize(mp, lp, n())
+
+@torch.no_grad()
+def cvae_diagnosis(cvae:CVAE, # a trained CVAE
+                   classifier:nn.Module, # a reference classifier of [0, 1] images
+                   x:torch.Tensor, # (N, C, H, W) weak views in [0, 1]
+                   xt:torch.Tensor, # (N, C, H, W) their strong views
+                   y:torch.Tensor, # (N,) labels of the images
+                   generator:torch.Generator=None, # random source of the prior samples, on `x`'s device
+                   batch_size:int=500) -> dict: # pairs per call
+    "Label preservation and distances of the CVAE's decodes of pairs (`x`, `xt`), KL per latent dimension, and how much g(z, x) uses x."
+    was = cvae.training, classifier.training
+    cvae.eval(); classifier.eval()
+    right, to_x, to_xt, kl, moved, follows = {}, {}, {}, 0, 0., 0.
+    l2 = lambda a, b: (a - b).flatten(1).norm(dim=1)                           # (B,)
+    for i in range(0, len(x), batch_size):
+        xb, xtb, yb = x[i:i+batch_size], xt[i:i+batch_size], y[i:i+batch_size].to(x.device)
+        rows, k, z = _decode_rows(cvae, xb, xtb, generator)
+        for name, v in rows.items():
+            right[name] = right.get(name, 0) + (classifier(v).argmax(1) == yb).sum().item()
+            to_x[name], to_xt[name] = to_x.get(name, 0) + l2(v, xb).sum().item(), to_xt.get(name, 0) + l2(v, xtb).sum().item()
+        kl = kl + k.sum(0)
+        other = torch.roll(xb, 1, 0)                                            # another image of the batch for each
+        moved += (l2(cvae.decode(z, xb), cvae.decode(z, other)) / l2(xb, other).clamp_min(1e-6)).sum().item()
+        follows += (classifier(cvae.decode(z, other)).argmax(1) == torch.roll(yb, 1, 0)).sum().item()
+    cvae.train(was[0]); classifier.train(was[1])
+    N, kl = len(x), (kl / len(x)).cpu()
+    views = {k: dict(label_preservation=100 * right[k] / N, to_x=to_x[k] / N, to_xt=to_xt[k] / N) for k in right}
+    return dict(n=N, views=views, kl=kl.sum().item(), kl_per_dim=kl.sort(descending=True).values.tolist(),
+                active_dims=int((kl > 0.1).sum()), x_use=moved / N, follows_x=100 * follows / N)
+
+# %% ../nbs/03_cvae.ipynb #33a42333
+def diagnosis_table(d:dict) -> str:
+    "A `cvae_diagnosis` record as markdown: a row per decode, then KL, active dimensions and the use of x."
+    rows = [f"| {k} | {v['label_preservation']:.1f} | {v['to_x']:.2f} | {v['to_xt']:.2f} |" for k, v in d['views'].items()]
+    return ('| image | label preservation (%) | ℓ2 to x | ℓ2 to x̃ |\n|---|---:|---:|---:|\n' + '\n'.join(rows) +
+            f"\n\nKL(q ‖ p) {d['kl']:.1f} nats, {d['active_dims']} of {len(d['kl_per_dim'])} dimensions active (> 0.1 nats); "
+            f"use of x {d['x_use']:.2f}, decodes that follow x {d['follows_x']:.1f}% ({d['n']} pairs)\n")
 
 # %% ../nbs/03_cvae.ipynb #104e2868
 def show_cvae_curves(runs:dict, figsize=(10, 3.2)):

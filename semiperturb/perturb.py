@@ -14,7 +14,7 @@ from scipy.stats import beta as beta_dist, binomtest, chi2, norm
 from .data import (SemiperturbError, load_dataset, get_device, refuse_overwrite, environment, check_range, RESIZE_HINT,
                               write_atomic, make_dir, to_json)
 from .augment import to_float, weak_aug, strong_aug, cutout, show_image_grid
-from .cvae import CVAE, CVAEConfig, cvae_loss, fixmatch_pair, pair_fn, load_cvae, make_cvae, cvae_config
+from .cvae import CVAE, CVAEConfig, cvae_loss, fixmatch_pair, pair_fn, load_cvae, make_cvae, cvae_config, cvae_diagnosis, diagnosis_table
 from .models import load_classifier
 
 # %% auto #0
@@ -243,7 +243,7 @@ def diagnose(cvae_path, # a CVAE checkpoint (`semiperturb train-cvae`)
              n:int=2000, # test images (and held-out pairs)
              seed:int=0, # seed of the images' views and the pairs
              device=None) -> dict: # where to compute (default: CUDA if available)
-    "The view diagnostics of every source of `VIEW_SOURCES` for the CVAE at `cvae_path`, and the CVAE's quality: a record."
+    "The view diagnostics of every source of `VIEW_SOURCES` for the CVAE at `cvae_path`, the CVAE's quality and `cvae_diagnosis`: a record."
     device = get_device(device)
     clf, cmeta = load_classifier(classifier_path, device)
     data = load_dataset(cmeta['dataset'])
@@ -255,7 +255,8 @@ def diagnose(cvae_path, # a CVAE checkpoint (`semiperturb train-cvae`)
     norms = latent_offsets(cvae, xh, xth)
     stats = radius_stats(norms)
     quality = cvae_quality(cvae, xh, xth, eps=stats['p99_9'], generator=torch.Generator(device=device).manual_seed(seed))
-    return dict(cvae=str(cvae_path), classifier=str(classifier_path), n=n, seed=seed, views=rows, cvae_quality=quality,
+    decodes = cvae_diagnosis(cvae, clf, xh, xth, y, torch.Generator(device=device).manual_seed(seed))  # 03_cvae: why samples look so
+    return dict(cvae=str(cvae_path), classifier=str(classifier_path), n=n, seed=seed, views=rows, cvae_quality=quality, decodes=decodes,
                 radius={k: float(v) for k, v in stats.items()}, cvae_config=meta['config'],
                 classifier_accuracy=view_diagnostics(lambda u, g: u, clf, x, y)['label_preservation'], environment=environment(device))
 
@@ -283,6 +284,7 @@ def diagnose_cmd(cvae:str=None, # CVAE checkpoint written by `semiperturb train-
     q = rec['cvae_quality']
     print(f"CVAE on {n} held-out pairs: recon {q['recon']:.2f}  KL {q['kl']:.2f}  radius p99.9 {rec['radius']['p99_9']:.2f}  "
           f"approximation error within it {q['approx_error']:.2f}  expected approximation error {q['expected_approx_error']:.2f}")
+    print(diagnosis_table(rec['decodes']))
     if out: make_dir(Path(out).parent); write_atomic(out, to_json(rec, indent=1) + '\n')  # strict JSON: a NaN is refused, not written
     return rec
 
