@@ -43,21 +43,22 @@ def synthetic_data(shape:tuple, n:int=4096, num_classes:int=10, seed:int=0) -> I
 
 # %% ../nbs/08_bench.ipynb #acd9bf1a
 SOURCES = ('randaugment', 'cvae-sample', 'cvae-smooth')     # measured by default
-ALL_SOURCES = ('randaugment', *CVAE_SOURCES)                  # what the trainer offers (adds cvae-cutout, cvae-mix)
+ALL_SOURCES = ('randaugment', *CVAE_SOURCES)                  # what the trainer offers (adds cvae-cutout, cvae-mix, cvae-adversarial)
 SHAPES = ('3x32x32', '1x28x28')
 
 def strong_source(name:str, # one of `ALL_SOURCES`
                   shape:tuple, # image shape (C, H, W)
                   device='cpu', # where the CVAE lives
                   cvae:str='paper', # CVAE configuration preset (`cvae_config`); its weights are random
-                  sigma:float=0.84): # noise level of `cvae-smooth`
+                  sigma:float=0.84, # noise level of `cvae-smooth`
+                  classifier=None): # the model `cvae-adversarial` attacks (the trainer's)
     "The strong-view function `f(xw, generator) -> xs` of source `name`; None means the trainer's own RandAugment."
     if name not in ALL_SOURCES: raise SemiperturbError(f"unknown strong-view source {name!r}: use any of {', '.join(ALL_SOURCES)}")
     if name == 'randaugment': return None
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         m = make_cvae(shape, cvae_config(cvae)).to(device)
-    return cvae_strong(m, CVAE_SOURCES[name], sigma=sigma)                                 # the trainer's own view function
+    return cvae_strong(m, CVAE_SOURCES[name], sigma=sigma, classifier=classifier)          # the trainer's own view function
 
 # %% ../nbs/08_bench.ipynb #9f688163
 def weak_image(img:torch.Tensor, # (C, H, W) float image in [0, 1]
@@ -166,8 +167,10 @@ def prepare(path:str, source:str, shape:tuple, warmup:int=10, cvae:str='paper', 
     "Build `path` with strong `source` on images of `shape` (`opts` go to `bench_trainer`), run its warm-up steps."
     dev = torch.device(opts['device'])
     if dev.type == 'cuda': torch.cuda.synchronize(dev); torch.cuda.reset_peak_memory_stats(dev); base = torch.cuda.memory_allocated(dev)
-    strong = strong_source(source, shape, dev, cvae, sigma) if path != 'model-only' else None
+    attack = source == 'cvae-adversarial' and path != 'model-only'                  # it attacks the trainer's model: bound once built
+    strong = (lambda u, generator=None: u) if attack else strong_source(source, shape, dev, cvae, sigma) if path != 'model-only' else None
     t = bench_trainer(path, synthetic_data(shape), strong, **opts)
+    if attack: t.strong_fn = strong_source(source, shape, dev, cvae, sigma, classifier=t.model)
     def step(): t._with_events(t.one_step, 'step')
     for _ in range(max(warmup, 1)): step()
     mem = (torch.cuda.max_memory_allocated(dev) - base) / 2**20 if dev.type == 'cuda' else None

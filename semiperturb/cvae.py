@@ -44,13 +44,14 @@ class CVAEConfig:
     flip: bool = True           # random horizontal flips in both views of a pair (off for digits, e.g. SVHN)
     translate: float = 0.125    # largest random shift of both views, as a fraction of the side
     pairs: str = 'independent'  # 'independent': x̃ is the image's own strong view (own flip, shift); 'shared': RandAugment+Cutout of x
+    cutout_size: int = 16       # side in pixels of the strong view's Cutout square in the pairs (0: RandAugment alone)
     generator: str = 'image'    # 'image': g(z, x) draws a fresh image; 'residual': g changes x (x's logits plus a learned offset)
 
     def __post_init__(self): _check_cvae(self)
 
 CVAE_RANGES = dict(latent_dim='[1, inf)', big_ch='[1, inf)', small_ch='[1, inf)', nblocks='[0, inf)', batch_size='[1, inf)',
                    epochs='[1, inf)', steps_per_epoch='[1, inf)', lr='(0, inf)', lr_peak='[0, 1]', beta='[0, inf)', beta_warmup='[0, 1]',
-                   translate='[0, 1)')
+                   translate='[0, 1)', cutout_size='[0, inf)')
 
 def _check_cvae(cfg):
     check_types(cfg, 'CVAE config'); check_ranges(cfg, CVAE_RANGES)
@@ -230,16 +231,17 @@ def fixmatch_pair(u:torch.Tensor, # (B, C, H, W) float images in [0, 1]
                   generator:torch.Generator=None, # random source on `u`'s device
                   flip:bool=True, # random horizontal flips (in each view, independently)
                   translate:float=0.125, # largest random shift, as a fraction of the side
-                  shared:bool=False): # False: independent strong view of `u`; True: RandAugment + Cutout of the weak view
+                  shared:bool=False, # False: independent strong view of `u`; True: RandAugment + Cutout of the weak view
+                  cutout_size:int=16): # side of the strong view's Cutout square (0: none)
     "A FixMatch pair of images `u`: (weak view, strong view), the strong view drawn independently or from the weak view."
     xw = weak_aug(u, flip, translate, generator)
-    xs = strong_aug(xw, generator, flip=False, translate=0.) if shared else strong_aug(u, generator, flip, translate)
-    return xw, xs
+    if shared: return xw, strong_aug(xw, generator, flip=False, translate=0., cutout_size=cutout_size)
+    return xw, strong_aug(u, generator, flip, translate, cutout_size=cutout_size)
 
 def pair_fn(cfg:CVAEConfig):
-    "The pair function `(u, generator) -> (x, xt)` of `cfg` (its flips, shifts and `pairs` kind)."
+    "The pair function `(u, generator) -> (x, xt)` of `cfg` (its flips, shifts, Cutout and `pairs` kind)."
     if cfg.pairs not in ('independent', 'shared'): raise SemiperturbError(f"unknown pairs {cfg.pairs!r}: use independent or shared")
-    return partial(fixmatch_pair, flip=cfg.flip, translate=cfg.translate, shared=cfg.pairs == 'shared')
+    return partial(fixmatch_pair, flip=cfg.flip, translate=cfg.translate, shared=cfg.pairs == 'shared', cutout_size=cfg.cutout_size)
 
 # %% ../nbs/03_cvae.ipynb #b06f5240
 def cvae_schedule(t:float, cfg:CVAEConfig):

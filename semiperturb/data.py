@@ -55,7 +55,7 @@ def check_types(cfg, what:str='config'):
     hints = typing.get_type_hints(type(cfg))
     for f in fields(cfg):
         v, t = getattr(cfg, f.name), hints[f.name]
-        if t is float and isinstance(v, int) and not isinstance(v, bool): setattr(cfg, f.name, v := float(v))
+        if float in (t, *typing.get_args(t)) and isinstance(v, int) and not isinstance(v, bool): setattr(cfg, f.name, v := float(v))
         if (isinstance(v, bool) and t is not bool and bool not in typing.get_args(t)) or not isinstance(v, t):
             raise SemiperturbError(f"{what} {f.name} must be {getattr(t, '__name__', t)}, got {type(v).__name__} {v!r}")
         if isinstance(v, float) and not math.isfinite(v): raise SemiperturbError(f"--{f.name.replace('_', '-')} must be a finite number, got {v}")

@@ -63,6 +63,8 @@ class FixMatchConfig:
     sigma: float = 0.84             # 'cvae-smooth': latent noise level, u = sigma * n (Wong & Kolter: 0.84, 1.12)
     alpha: float = 1.0              # 'cvae-sample'/'-cutout'/'-mix': strength, u ~ N(0, alpha^2 I) (0 = the prior mean)
     mix_p: float = 0.5              # 'cvae-mix': probability that an image's strong view is generated, else RandAugment
+    epsilon: float|None = None      # 'cvae-adversarial': radius of the latent ball in prior std units (None: sqrt(latent_dim))
+    pgd_steps: int = 3              # 'cvae-adversarial': projected gradient steps of the attack on the pseudo-label
     # model
     arch: str = 'wrn-28-2'          # a network of `semiperturb.models.ARCHS`: 'wrn-28-2', 'cnn', 'wrn-10-2-s2', ...
     init: str|None = None           # an encoder.pt of `semiperturb pretrain` (04a_pretrain): start from its weights
@@ -97,7 +99,7 @@ class FixMatchConfig:
     def __post_init__(self): _check_config(self)
 
 # %% ../nbs/05_fixmatch.ipynb #79eeb096
-RANGES = dict(labels='[1, inf)', translate='[0, 1)', cutout_size='[0, inf)', sigma='[0, inf)', alpha='[0, inf)', mix_p='[0, 1]', steps='[1, inf)',
+RANGES = dict(labels='[1, inf)', translate='[0, 1)', cutout_size='[0, inf)', sigma='[0, inf)', alpha='[0, inf)', mix_p='[0, 1]', epsilon='(0, inf)', pgd_steps='[0, inf)', steps='[1, inf)',
               batch_size='[1, inf)', mu='[1, inf)', lr='(0, inf)', momentum='[0, 1)', wd='[0, inf)', ema='[0, 1)', threshold='[0, 1]',
               lambda_u='[0, inf)', eval_every='[1, inf)', eval_batch_size='[1, inf)', world_size='[1, inf)')  # the values each field accepts
 
@@ -150,7 +152,8 @@ class EMA:
 
 # %% ../nbs/05_fixmatch.ipynb #b8aed579
 STRONG_SOURCES = {'randaugment': strong_aug}  # name -> strong_fn(u, generator, flip, translate, cutout_size) -> xs
-CVAE_SOURCES = {'cvae-sample': 'sample', 'cvae-smooth': 'smooth', 'cvae-cutout': 'cutout', 'cvae-mix': 'mix'}  # name -> `cvae_strong` kind, below
+CVAE_SOURCES = {'cvae-sample': 'sample', 'cvae-smooth': 'smooth', 'cvae-cutout': 'cutout', 'cvae-mix': 'mix',  # name -> `cvae_strong` kind, below
+                'cvae-adversarial': 'adversarial'}
 
 def get_strong(strong, flip:bool=True, translate:float=0.125, cutout_size:int=16) -> typing.Callable:
     "The strong-view function `f(u, generator)` registered as `strong` (with the weak view's `flip`/`translate` and Cutout's side), or `strong` itself if callable."
@@ -175,12 +178,13 @@ def show_framework():
     return draw_diagram(boxes, arrows, 'FixMatch with strong views from a CVAE trained on (weak_aug(u), strong_aug(u)) pairs')
 
 # %% ../nbs/05_fixmatch.ipynb #295b1fa0
-def make_strong(cfg:FixMatchConfig, device='cpu', data:ImageData=None) -> typing.Callable:
-    "The strong-view function of `cfg` (`cfg.strong`, with `cfg.cvae` loaded onto `device` for the 'cvae-*' sources)."
+def make_strong(cfg:FixMatchConfig, device='cpu', data:ImageData=None, model:nn.Module=None) -> typing.Callable:
+    "The strong-view function of `cfg` (`cfg.strong`, with `cfg.cvae` loaded onto `device` for the 'cvae-*' sources; 'cvae-adversarial' attacks `model`)."
     if cfg.strong not in CVAE_SOURCES: return get_strong(cfg.strong, cfg.flip, cfg.translate, cfg.cutout_size)
     if not cfg.cvae: raise SemiperturbError(f"--strong {cfg.strong} needs --cvae CKPT (train one with `semiperturb train-cvae`)")
     cvae, _ = load_cvae(cfg.cvae, dataset=data if data is not None else cfg.dataset, device=device)
-    return cvae_strong(cvae, CVAE_SOURCES[cfg.strong], cfg.sigma, cfg.alpha, cfg.mix_p, cfg.flip, cfg.translate, cfg.cutout_size)
+    return cvae_strong(cvae, CVAE_SOURCES[cfg.strong], cfg.sigma, cfg.alpha, cfg.mix_p, cfg.flip, cfg.translate, cfg.cutout_size,
+                       classifier=model, epsilon=cfg.epsilon, pgd_steps=cfg.pgd_steps)
 
 # %% ../nbs/05_fixmatch.ipynb #1d41a274
 class Compiled:
@@ -344,7 +348,7 @@ def _step_fns(self:Trainer, strong_fn=None):
     self.weak_fn = weak_view(c.flip, c.translate, comp)
     if strong_fn: self.strong_fn = get_strong(strong_fn)
     elif comp and c.strong == 'randaugment': self.strong_fn = strong_view(c.flip, c.translate, comp, c.cutout_size)
-    else: self.strong_fn = make_strong(c, self.device, self.data)
+    else: self.strong_fn = make_strong(c, self.device, self.data, self.model)
 
 @patch
 def _samplers(self:Trainer):

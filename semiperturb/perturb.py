@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_perturb.ipynb #f4aaa37c
 from __future__ import annotations
-import io, json
+import io, json, math
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -19,10 +19,10 @@ from .models import load_classifier
 
 # %% auto #0
 __all__ = ['ABSTAIN', 'VIEW_SOURCES', 'evaluating', 'decode_offsets', 'sample_views', 'smooth_views', 'cvae_strong',
-           'project_ball', 'truncated_normal', 'truncated_views', 'latent_offsets', 'radius_stats', 'heldout_pairs',
-           'cvae_quality', 'smooth_counts', 'lower_confidence_bound', 'certified_radius', 'certify', 'smooth_predict',
-           'certified_accuracy', 'show_radius_hist', 'show_sigma_sweep', 'view_diagnostics', 'view_sources', 'diagnose',
-           'diagnostics_table', 'diagnose_cmd', 'samples_cmd', 'certify_cmd']
+           'project_ball', 'latent_attack', 'truncated_normal', 'truncated_views', 'latent_offsets', 'radius_stats',
+           'heldout_pairs', 'cvae_quality', 'smooth_counts', 'lower_confidence_bound', 'certified_radius', 'certify',
+           'smooth_predict', 'certified_accuracy', 'show_radius_hist', 'show_sigma_sweep', 'view_diagnostics',
+           'view_sources', 'diagnose', 'diagnostics_table', 'diagnose_cmd', 'samples_cmd', 'certify_cmd']
 
 # %% ../nbs/04_perturb.ipynb #91ea4d6c
 @contextmanager
@@ -54,13 +54,16 @@ def smooth_views(cvae:CVAE, x:torch.Tensor, sigma:float, generator:torch.Generat
 
 # %% ../nbs/04_perturb.ipynb #785a9afe
 def cvae_strong(cvae, # a trained `CVAE` on the training device
-                kind:str='sample', # 'sample', 'smooth', 'cutout' or 'mix'
+                kind:str='sample', # 'sample', 'smooth', 'cutout', 'mix' or 'adversarial'
                 sigma:float=0.84, # noise level of 'smooth'
                 alpha:float=1.0, # strength (scale of u) of 'sample', 'cutout' and 'mix'
                 mix_p:float=0.5, # probability of a generated view in 'mix'
                 flip:bool=True, # flips of the weak view the CVAE is conditioned on (and of RandAugment's in 'mix')
                 translate:float=0.125, # shifts of that weak view, as a fraction of the side
-                cutout_size:int=16): # side in pixels of the Cutout square of 'cutout' (and of RandAugment's in 'mix')
+                cutout_size:int=16, # side in pixels of the Cutout square of 'cutout' (and of RandAugment's in 'mix')
+                classifier:nn.Module=None, # 'adversarial': the model being trained, whose pseudo-labels the views attack
+                epsilon:float=None, # 'adversarial': radius of the latent ball (prior std units; default sqrt(latent_dim))
+                pgd_steps:int=3): # 'adversarial': projected gradient steps
     "A strong-view function `f(u, generator) -> xs` that generates strong views of images `u` with `cvae`, from a fresh weak view."
     def sample(u, generator=None): return sample_views(cvae, weak_aug(u, flip, translate, generator), generator, scale=alpha)
     def smooth(u, generator=None): return smooth_views(cvae, weak_aug(u, flip, translate, generator), sigma, generator)
@@ -68,8 +71,14 @@ def cvae_strong(cvae, # a trained `CVAE` on the training device
     def mix(u, generator=None):
         pick = torch.rand(len(u), generator=generator, device=u.device) < mix_p        # (B,), no host sync
         return torch.where(pick.view(-1, 1, 1, 1), sample(u, generator), strong_aug(u, generator, flip, translate, cutout_size=cutout_size))
-    fns = dict(sample=sample, smooth=smooth, cutout=with_cutout, mix=mix)
+    eps = math.sqrt(_latent_dim(cvae)) if epsilon is None else epsilon            # a prior sample's typical norm
+    def adversarial(u, generator=None):
+        x = weak_aug(u, flip, translate, generator)
+        with torch.no_grad(), evaluating(classifier): target = classifier(x).argmax(1)  # (B,) the pseudo-label x gets
+        return latent_attack(cvae, classifier, x, target, eps, pgd_steps, generator=generator)[0]
+    fns = dict(sample=sample, smooth=smooth, cutout=with_cutout, mix=mix, adversarial=adversarial)
     if kind not in fns: raise SemiperturbError(f"unknown CVAE view kind {kind!r}: use one of {', '.join(fns)}")
+    if kind == 'adversarial' and classifier is None: raise SemiperturbError("adversarial CVAE views attack a classifier: pass the model being trained")
     return fns[kind]
 
 # %% ../nbs/04_perturb.ipynb #4c9b615d
@@ -77,6 +86,29 @@ def project_ball(u:torch.Tensor, eps:float) -> torch.Tensor:
     "Project each row of `u` (B, d) onto the L2 ball of radius `eps`."
     norms = u.flatten(1).norm(dim=1).clamp_min(1e-12)  # (B,)
     return u * (eps / norms).clamp(max=1.).view(-1, *[1] * (u.dim() - 1))
+
+# %% ../nbs/04_perturb.ipynb #b7d29e8b
+def latent_attack(cvae:CVAE, # a trained CVAE (run in eval mode)
+                  classifier:nn.Module, # the model attacked (run in eval mode), taking [0, 1] images
+                  x:torch.Tensor, # (B, C, H, W) images the CVAE is conditioned on
+                  target:torch.Tensor, # (B,) labels whose cross-entropy the attack raises (the pseudo-labels)
+                  epsilon:float, # radius of the ball around the prior mean, in prior std units
+                  steps:int=3, # projected gradient steps (0: the random start)
+                  step_size:float=None, # ℓ2 length of a step; default 2.5 epsilon / steps (Madry et al.'s rule)
+                  generator:torch.Generator=None): # random source of the start, on `x`'s device
+    "Views g(mu_p + sigma_p u, x) with ||u|| <= `epsilon` that raise CE(classifier(view), `target`), by ℓ2 PGD from a random start: (views, u)."
+    step_size = 2.5 * epsilon / max(steps, 1) if step_size is None else step_size
+    with evaluating(cvae, classifier):
+        with torch.no_grad(): mu, logvar = cvae.prior(x)                                 # (B, d) x2, once
+        d = torch.randn(mu.shape, generator=generator, device=x.device)
+        r = epsilon * torch.rand(len(x), 1, generator=generator, device=x.device)        # (B, 1) radius of the start
+        u = d / d.norm(dim=1, keepdim=True).clamp_min(1e-12) * r
+        for _ in range(steps):
+            u.requires_grad_(True)
+            views = cvae.decode(cvae.reparameterize(mu, logvar, u), x)                   # (B, C, H, W)
+            g, = torch.autograd.grad(F.cross_entropy(classifier(views), target, reduction='sum'), u)  # u only
+            u = project_ball(u.detach() + step_size * g / g.norm(dim=1, keepdim=True).clamp_min(1e-12), epsilon)
+        with torch.no_grad(): return cvae.decode(cvae.reparameterize(mu, logvar, u), x), u
 
 # %% ../nbs/04_perturb.ipynb #584298f9
 def truncated_normal(n:int, d:int, eps:float, generator:torch.Generator=None, device='cpu') -> torch.Tensor:

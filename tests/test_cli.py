@@ -72,6 +72,10 @@ def test_train_writes_a_run_and_refuses_to_overwrite(pets, pipeline):
 def test_train_with_generated_views(pets, pipeline, tmp_path):
     r = sp('train', '--dataset', pets, *TINY, '--strong', 'cvae-smooth', '--sigma', '1.12', '--cvae', pipeline/'cvae'/'cvae.pt', '--out', tmp_path/'rs')
     assert r.returncode == 0, r.stderr
+    r = sp('train', '--dataset', pets, *TINY, '--strong', 'cvae-adversarial', '--epsilon', '2', '--pgd-steps', '2', '--cvae', pipeline/'cvae'/'cvae.pt',
+           '--out', tmp_path/'adv')
+    assert r.returncode == 0, r.stderr
+    assert json.loads((tmp_path/'adv'/'config.json').read_text())['pgd_steps'] == 2
     r = sp('train', '--labels', '40', '--strong', 'cvae-sample', '--cvae', pipeline/'cvae'/'cvae.pt', '--out', tmp_path/'fm')
     assert r.returncode == 2 and "trained on 'pets', not 'fashion-mnist'" in r.stderr
 

@@ -36,6 +36,15 @@ SETTINGS = {
     'lever-shared-residual-b1':  ('both, beta 1 (the ELBO of a Gaussian decoder with variance 1/2)', f'{CHEAP} --pairs shared --generator residual --beta 1'),
     'lever-indep-image-b1':      ('beta 1 alone', f'{CHEAP} --pairs independent --generator image --beta 1'),
     'lever-indep-residual-b1':   ('a residual generator and beta 1 on independent pairs', f'{CHEAP} --pairs independent --generator residual --beta 1'),
+    # second round, from the best of the first (shared pairs, residual generator, beta 0.1)
+    'lever-shared-residual-b.3':  ('beta 0.3', f'{CHEAP} --pairs shared --generator residual --beta 0.3'),
+    'lever-shared-residual-b.1-nocut': ('pairs without Cutout (RandAugment alone: Cutout stays a control on top)',
+                                        f'{CHEAP} --pairs shared --generator residual --beta 0.1 --cutout-size 0'),
+    'lever-shared-residual-b.3-nocut': ('pairs without Cutout, beta 0.3', f'{CHEAP} --pairs shared --generator residual --beta 0.3 --cutout-size 0'),
+    'lever-shared-residual-b.1-z8':   ('latent 8', f'{CHEAP} --pairs shared --generator residual --beta 0.1 --latent-dim 8'),
+    'lever-shared-residual-b.1-z128': ('latent 128', f'{CHEAP} --pairs shared --generator residual --beta 0.1 --latent-dim 128'),
+    'lever-shared-residual-b.1-small': ('the small preset\'s size (32->8->32, 4 blocks), 1,500 steps',
+                                        '--preset small --epochs 10 --steps 150 --pairs shared --generator residual --beta 0.1'),
 }
 
 def done(name): return (OUT/name/'done').exists()
