@@ -62,11 +62,13 @@ def _check_cvae(cfg):
 GENERATORS = ('image', 'residual')
 
 CVAE_PRESETS = {'paper': {},
-                'small': dict(latent_dim=32, big_ch=32, small_ch=8, nblocks=4, batch_size=64, epochs=15, steps_per_epoch=200)}
+                'small': dict(latent_dim=32, big_ch=32, small_ch=8, nblocks=4, batch_size=64, epochs=15, steps_per_epoch=200),  # the first generator
+                'cpu': dict(latent_dim=32, big_ch=16, small_ch=4, nblocks=2, batch_size=64, epochs=20, steps_per_epoch=150,   # perturbations
+                            pairs='shared', generator='residual', beta=0.1, cutout_size=0)}
 
 # %% ../nbs/03_cvae.ipynb #29ad33be
 def cvae_config(preset:str='paper', **overrides) -> CVAEConfig:
-    "The `CVAEConfig` of `preset` ('paper' or 'small') with `overrides` (those set to None are ignored)."
+    "The `CVAEConfig` of `preset` ('paper', 'small' or 'cpu') with `overrides` (those set to None are ignored)."
     if preset not in CVAE_PRESETS: raise SemiperturbError(f"unknown CVAE preset {preset!r}: use one of {', '.join(CVAE_PRESETS)}")
     known = {f.name for f in fields(CVAEConfig)}
     if (bad := sorted(set(overrides) - known)): raise SemiperturbError(f"unknown CVAE settings {bad}: known are {sorted(known)}")
@@ -349,7 +351,7 @@ def load_cvae(path, dataset=None, device='cpu'):
 # %% ../nbs/03_cvae.ipynb #60eeef52
 def train_cvae_cmd(dataset:str='fashion-mnist', # a dataset name (fashion-mnist, cifar10, ...) or a folder dataset
                    out:str='runs/cvae', # output directory: cvae.pt and metrics.jsonl
-                   preset:str='small', # small (CPU minutes) or paper (the paper's CIFAR-10 model): the values of the settings not given
+                   preset:str='cpu', # cpu (the generator of perturbations, CPU minutes), small (the first generator) or paper (the paper's CIFAR-10 model)
                    width:int=None, # shorthand for --big-ch WIDTH --small-ch WIDTH/4 (default: the preset's)
                    data_dir:str=None, # where the data lives
                    image_size:int=None, # resize a folder dataset's images to this side

@@ -17,9 +17,10 @@ from .fixmatch import FixMatchConfig, PRESETS, RUNTIME_KEYS, config_from_dict, f
 from .cvae import cvae_config, train_cvae, save_cvae
 
 # %% auto #0
-__all__ = ['VARIANTS', 'PRETRAINED', 'ROWS', 'STUDY_STEPS', 'STUDY_TAU', 'STUDY_PRESETS', 'PACKAGED_CVAE', 'run_id',
-           'check_provenance', 'run_study', 'load_records', 'paired_differences', 'study_table', 'show_accuracy',
-           'show_training', 'study_cvae', 'study_cmd', 'seed_table']
+__all__ = ['VARIANTS', 'PRETRAINED', 'ROWS', 'STUDY_STEPS', 'STUDY_TAU', 'V1_VARIANTS', 'V2_VARIANTS', 'STUDY_PRESETS',
+           'STUDY_CVAES', 'PACKAGED_CVAE', 'run_id', 'check_provenance', 'run_study', 'load_records',
+           'paired_differences', 'study_table', 'show_accuracy', 'show_training', 'study_cvae', 'study_cmd',
+           'seed_table']
 
 # %% ../nbs/06_experiments.ipynb #4bb1d74d
 VARIANTS = {  # id -> (column title, FixMatchConfig overrides)
@@ -28,10 +29,12 @@ VARIANTS = {  # id -> (column title, FixMatchConfig overrides)
     'cvae-sample':      ('FixMatch&CVAE (sampling)', dict(strong='cvae-sample')),
     'cvae-smooth-0.84': ('"RS σ=0.84" (sampling at scale 0.84)', dict(strong='cvae-smooth', sigma=0.84)),
     'cvae-smooth-1.12': ('"RS σ=1.12" (sampling at scale 1.12)', dict(strong='cvae-smooth', sigma=1.12)),
+    'cvae-smooth-1.22': ('"RS σ=1.22" (sampling at scale 1.22)', dict(strong='cvae-smooth', sigma=1.22)),  # Wong & Kolter's
     'cvae-cutout':      ('CVAE + Cutout', dict(strong='cvae-cutout')),
     'cvae-mix-0.5':     ('CVAE or RandAugment, p=0.5', dict(strong='cvae-mix', mix_p=0.5)),
     'cvae-alpha-0.5':   ('CVAE, strength α=0.5', dict(strong='cvae-sample', alpha=0.5)),
     'cvae-alpha-0.5-cutout': ('CVAE α=0.5 + Cutout', dict(strong='cvae-cutout', alpha=0.5)),
+    'cvae-adversarial': ('Adversarial CVAE views (ε = √d, 3 steps)', dict(strong='cvae-adversarial', pgd_steps=3)),
     # the original study's second plan (04a_pretrain): start from the committed self-supervised encoder
     'fixmatch-pretrained':    ('FixMatch + pre-training', dict(strong='randaugment', init='encoder-fashion-mnist.pt')),
     'cvae-sample-pretrained': ('CVAE sampling + pre-training', dict(strong='cvae-sample', init='encoder-fashion-mnist.pt')),
@@ -179,25 +182,30 @@ def show_training(records:list, labels:int, figsize=(12, 3.4)):
     return fig
 
 # %% ../nbs/06_experiments.ipynb #6831e56a
-STUDY_STEPS = 500  # steps per run of the `cpu` study: its 72 runs take about 145 min on 2 cores (computed from the timing record below)
+STUDY_STEPS = 500  # steps per run of the first study (`cpu-v1`): too few for FixMatch to beat supervised-only at 250 labels
 STUDY_TAU = 0.95   # every study compares strong views under the paper's confidence threshold, whatever a training preset chose
+V1_VARIANTS = tuple(v for v in VARIANTS if v not in PRETRAINED + ('cvae-smooth-1.22', 'cvae-adversarial'))
+V2_VARIANTS = ('supervised', 'fixmatch', 'cvae-sample', 'cvae-smooth-0.84', 'cvae-smooth-1.22', 'cvae-cutout', 'cvae-adversarial', *PRETRAINED)
+_V1 = dict(PRESETS['cpu'], steps=STUDY_STEPS, eval_every=STUDY_STEPS // 4, threshold=STUDY_TAU)
 STUDY_PRESETS = {
     'quick': dict(labels=(40,), seeds=(0,), variants=('supervised', 'fixmatch', 'cvae-sample'),
-                  base=dict(PRESETS['quick'], steps=1500, eval_every=100, threshold=STUDY_TAU), cvae='small'),
-    'cpu':   dict(labels=(40, 250), seeds={40: (0, 1, 2, 3, 4), 250: (0, 1, 2)}, variants=tuple(v for v in VARIANTS if v not in PRETRAINED),
-                  base=dict(PRESETS['cpu'], steps=STUDY_STEPS, eval_every=STUDY_STEPS // 4, threshold=STUDY_TAU), cvae='small'),
-    'pretrain': dict(labels=(40,), seeds={40: (0, 1, 2, 3, 4)}, variants=PRETRAINED,   # the cpu study's seeds and settings
-                     base=dict(PRESETS['cpu'], steps=STUDY_STEPS, eval_every=STUDY_STEPS // 4, threshold=STUDY_TAU), cvae='small'),
-    'full':  dict(labels=(40, 250), seeds={40: (0, 1, 2, 3, 4), 250: (0, 1, 2)}, variants=tuple(v for v in VARIANTS if v not in PRETRAINED),
-                  base=dict(arch='wrn-28-2', batch_size=64, mu=7, steps=2**13, eval_every=512, threshold=STUDY_TAU), cvae='paper'),
+                  base=dict(PRESETS['quick'], steps=1500, eval_every=100, threshold=STUDY_TAU), cvae='cpu'),
+    'cpu':   dict(labels=(40, 250), seeds={40: (0, 1, 2, 3, 4), 250: (0, 1, 2)}, variants=V2_VARIANTS,   # study v2
+                  base=dict(PRESETS['cpu'], threshold=STUDY_TAU), cvae='cpu'),                        # the preset's 3,000 steps
+    'cpu-v1': dict(labels=(40, 250), seeds={40: (0, 1, 2, 3, 4), 250: (0, 1, 2)}, variants=V1_VARIANTS, base=_V1, cvae='small'),
+    'pretrain-v1': dict(labels=(40,), seeds={40: (0, 1, 2, 3, 4)}, variants=PRETRAINED, base=_V1, cvae='small'),  # its pre-trained columns
+    'full':  dict(labels=(40, 250), seeds={40: (0, 1, 2, 3, 4), 250: (0, 1, 2)}, variants=V2_VARIANTS,
+                  base=dict(arch='wrn-28-2', batch_size=64, mu=7, steps=2**13, eval_every=512, threshold=STUDY_TAU), cvae='cpu'),
 }
-PACKAGED_CVAE = packaged_model('cvae-fashion-mnist-small.pt')  # models/ of a checkout; semiperturb/assets/ of a wheel
+STUDY_CVAES = {'small': 'cvae-fashion-mnist-small.pt',  # the first generator (`03_cvae`): the first study's views
+               'cpu': 'cvae-fashion-mnist.pt'}         # the generator of perturbations (`03_cvae`): study v2's
+PACKAGED_CVAE = packaged_model(STUDY_CVAES['cpu'])  # models/ of a checkout; semiperturb/assets/ of a wheel
 
 # %% ../nbs/06_experiments.ipynb #c388d015
 def study_cvae(out, dataset:str, preset:str, cvae:str=None, device='cpu', data=None, log=print) -> str:
-    "The CVAE checkpoint a study uses: `cvae` if given, the packaged small Fashion-MNIST one, or one trained into `out`."
+    "The CVAE checkpoint a study uses: `cvae` if given, the Fashion-MNIST one packaged for CVAE `preset`, or one trained into `out`."
     if cvae: return str(cvae)
-    if preset == 'small' and dataset == 'fashion-mnist' and PACKAGED_CVAE.exists(): return str(PACKAGED_CVAE)
+    if dataset == 'fashion-mnist' and preset in STUDY_CVAES and (packaged := packaged_model(STUDY_CVAES[preset])).exists(): return str(packaged)
     path = Path(out)/f'cvae-{preset}'/'cvae.pt'
     if not path.exists():
         log(f"training a {preset} CVAE into {path.parent} ...")
@@ -208,7 +216,7 @@ def study_cvae(out, dataset:str, preset:str, cvae:str=None, device='cpu', data=N
     return str(path)
 
 # %% ../nbs/06_experiments.ipynb #9e38fb47
-def study_cmd(preset:str='auto', # quick (CPU, minutes), cpu (the recorded CPU study), pretrain (its pre-trained columns), full (GPU) or auto (full on CUDA, else quick)
+def study_cmd(preset:str='auto', # quick (CPU, minutes), cpu (study v2, hours), cpu-v1 and pretrain-v1 (the first study), full (GPU), auto (full on CUDA, else quick)
               out:str='study', # study directory: results/ (one JSON per run, and table.md), runs/ (checkpoints)
               dataset:str='fashion-mnist', # dataset of the study
               labels:list[int]=None, # label counts (default: the preset's)

@@ -13,16 +13,17 @@ import matplotlib.pyplot as plt
 from scipy.stats import beta as beta_dist, binomtest, chi2, norm
 from .data import (SemiperturbError, load_dataset, get_device, refuse_overwrite, environment, check_range, RESIZE_HINT,
                               write_atomic, make_dir, to_json)
-from .augment import to_float, weak_aug, strong_aug, cutout, show_image_grid
+from .augment import to_float, weak_aug, strong_aug, cutout, rand_augment, show_image_grid
 from .cvae import CVAE, CVAEConfig, cvae_loss, fixmatch_pair, pair_fn, load_cvae, make_cvae, cvae_config, cvae_diagnosis, diagnosis_table
 from .models import load_classifier
 
 # %% auto #0
-__all__ = ['ABSTAIN', 'VIEW_SOURCES', 'evaluating', 'decode_offsets', 'sample_views', 'smooth_views', 'cvae_strong',
-           'project_ball', 'latent_attack', 'truncated_normal', 'truncated_views', 'latent_offsets', 'radius_stats',
-           'heldout_pairs', 'cvae_quality', 'smooth_counts', 'lower_confidence_bound', 'certified_radius', 'certify',
-           'smooth_predict', 'certified_accuracy', 'show_radius_hist', 'show_sigma_sweep', 'view_diagnostics',
-           'view_sources', 'diagnose', 'diagnostics_table', 'diagnose_cmd', 'samples_cmd', 'certify_cmd']
+__all__ = ['ABSTAIN', 'VIEW_SOURCES', 'FRONTIER_ALPHAS', 'FRONTIER_LEVELS', 'evaluating', 'decode_offsets', 'sample_views',
+           'smooth_views', 'cvae_strong', 'project_ball', 'latent_attack', 'truncated_normal', 'truncated_views',
+           'latent_offsets', 'radius_stats', 'heldout_pairs', 'cvae_quality', 'smooth_counts', 'lower_confidence_bound',
+           'certified_radius', 'certify', 'smooth_predict', 'certified_accuracy', 'show_radius_hist',
+           'show_sigma_sweep', 'view_diagnostics', 'view_sources', 'randaugment_perturb', 'frontier', 'show_frontier',
+           'diagnose', 'diagnostics_table', 'diagnose_cmd', 'samples_cmd', 'certify_cmd']
 
 # %% ../nbs/04_perturb.ipynb #91ea4d6c
 @contextmanager
@@ -229,24 +230,26 @@ def show_sigma_sweep(cvae:CVAE, x:torch.Tensor, sigmas=(0., 0.5, 0.84, 1.12, 2.,
 
 # %% ../nbs/04_perturb.ipynb #ea865e8c
 @torch.no_grad()
-def view_diagnostics(views, # a strong-view function `f(u, generator) -> views` of float images `u`
+def view_diagnostics(views, # a strong-view function `f(u, generator) -> views` of float images `u` (with `weak`: of weak views)
                      classifier:nn.Module, # the reference classifier
                      x:torch.Tensor, # (N, C, H, W) uint8 source images
                      y:torch.Tensor, # (N,) their labels
                      seed:int=0, # seed of the views
-                     batch_size:int=500) -> dict: # images per call
-    "Label preservation (reference accuracy on views, %), diversity and distance from the source (mean l2) of a view source."
+                     batch_size:int=500, # images per call
+                     weak=None) -> dict: # a weak-view function `w(u, generator)`: `views` then perturbs w(u), and `change` is measured
+    "Label preservation (reference accuracy on views, %), diversity and distance from the source (mean l2) of a view source; with `weak`, also its change of the weak view."
     dev = next(classifier.parameters()).device
-    g, acc, div, dist = torch.Generator(device=dev).manual_seed(seed), 0., 0., 0.
+    g, acc, div, dist, change = torch.Generator(device=dev).manual_seed(seed), 0., 0., 0., 0.
+    l2 = lambda a, b: (a - b).flatten(1).norm(dim=1).sum().item()
     with evaluating(classifier):
         for i in range(0, len(x), batch_size):
             u, yb = to_float(x[i:i+batch_size].to(dev)), y[i:i+batch_size].to(dev)
-            v1, v2 = views(u, g), views(u, g)                                     # two independent views of each image
+            if weak is None: v1, v2 = views(u, g), views(u, g)                  # two independent views of each image
+            else: w1, w2 = weak(u, g), weak(u, g); v1, v2 = views(w1, g), views(w2, g); change += l2(v1, w1)
             acc += (classifier(v1).argmax(1) == yb).sum().item()
-            div += (v1 - v2).flatten(1).norm(dim=1).sum().item()
-            dist += (v1 - u).flatten(1).norm(dim=1).sum().item()
+            div, dist = div + l2(v1, v2), dist + l2(v1, u)
     n = len(x)
-    return dict(label_preservation=100 * acc / n, diversity=div / n, distance=dist / n, n=n)
+    return dict(label_preservation=100 * acc / n, diversity=div / n, distance=dist / n, n=n, **({'change': change / n} if weak else {}))
 
 # %% ../nbs/04_perturb.ipynb #651ed526
 VIEW_SOURCES = {  # name -> (kind, options); kind 'weak' and 'randaugment' need no CVAE
@@ -269,13 +272,46 @@ def view_sources(cvae=None, flip:bool=True, translate:float=0.125) -> dict:
         elif cvae is not None: out[name] = cvae_strong(cvae, kind, flip=flip, translate=translate, **opts)
     return out
 
+# %% ../nbs/04_perturb.ipynb #2aaa1238
+FRONTIER_ALPHAS = (0., 0.25, 0.5, 0.84, 1.0, 1.22, 1.5, 2.0)  # CVAE strengths of the frontier
+FRONTIER_LEVELS = (1, 3, 5, 7, 9)                             # RandAugment's largest level (the reference: 9)
+
+def randaugment_perturb(max_level:int=9, cutout_size:int=16):
+    "`f(xw, generator)`: RandAugment with levels 1..`max_level`, then Cutout, applied to weak views `xw`."
+    return lambda xw, generator=None: cutout(rand_augment(xw, generator=generator, max_level=max_level), cutout_size, generator)
+
+def frontier(cvae:CVAE, classifier:nn.Module, x:torch.Tensor, y:torch.Tensor, seed:int=0, flip:bool=True, translate:float=0.125,
+             alphas=FRONTIER_ALPHAS, levels=FRONTIER_LEVELS) -> dict:
+    "`view_diagnostics` (with `change`) of CVAE prior samples over `alphas` and of RandAugment + Cutout over `levels`, on images `x`."
+    weak = lambda u, generator=None: weak_aug(u, flip, translate, generator)
+    cv = [dict(alpha=a, **view_diagnostics(lambda xw, g, a=a: sample_views(cvae, xw, g, a), classifier, x, y, seed, weak=weak)) for a in alphas]
+    ra = [dict(level=m, **view_diagnostics(randaugment_perturb(m), classifier, x, y, seed, weak=weak)) for m in levels]
+    return dict(cvae=cv, randaugment=ra)
+
+# %% ../nbs/04_perturb.ipynb #3a73c76e
+def show_frontier(rec:dict, figsize=(10, 3.8)):
+    "Label preservation against diversity and against change of the weak view, for the CVAE (over α) and RandAugment (over its level), from a `diagnose` record."
+    fig, axs = plt.subplots(1, 2, figsize=figsize, sharey=True)
+    f, w = rec['frontier'], rec['views']['weak view (flip + shift)']
+    for ax, k, xl in zip(axs, ('diversity', 'change'), ('diversity: ℓ2 between two views of an image', 'change: ℓ2 from the weak view it perturbs')):
+        for rows, key, lab, c in ((f['randaugment'], 'level', 'RandAugment + Cutout, levels 1..m', 'C0'), (f['cvae'], 'alpha', 'CVAE prior samples, strength α', 'C3')):
+            ax.plot([r[k] for r in rows], [r['label_preservation'] for r in rows], 'o-', color=c, label=lab)
+            for r in rows: ax.annotate(f"{'m' if key == 'level' else 'α'}={r[key]:g}", (r[k], r['label_preservation']), fontsize=7,
+                                       xytext=(3, 3), textcoords='offset points', color=c)
+        ax.plot([w['diversity'] if k == 'diversity' else 0.], [w['label_preservation']], 'k^', label='weak view (flip + shift)')
+        ax.set(xlabel=xl); ax.grid(alpha=.3)
+    axs[0].set_ylabel('label preservation (%)'); axs[1].legend(fontsize=7, loc='lower left')
+    fig.suptitle(f"{Path(rec['cvae']).name}: {rec['n']} test images, reference classifier {rec['classifier_accuracy']:.1f}%", fontsize=9)
+    fig.tight_layout()
+    return fig
+
 # %% ../nbs/04_perturb.ipynb #6d295608
 def diagnose(cvae_path, # a CVAE checkpoint (`semiperturb train-cvae`)
              classifier_path, # the reference classifier (a classifier file or a run directory)
              n:int=2000, # test images (and held-out pairs)
              seed:int=0, # seed of the images' views and the pairs
              device=None) -> dict: # where to compute (default: CUDA if available)
-    "The view diagnostics of every source of `VIEW_SOURCES` for the CVAE at `cvae_path`, the CVAE's quality and `cvae_diagnosis`: a record."
+    "The view diagnostics of every source of `VIEW_SOURCES` for the CVAE at `cvae_path`, the frontier, the CVAE's quality and `cvae_diagnosis`: a record."
     device = get_device(device)
     clf, cmeta = load_classifier(classifier_path, device)
     data = load_dataset(cmeta['dataset'])
@@ -288,7 +324,8 @@ def diagnose(cvae_path, # a CVAE checkpoint (`semiperturb train-cvae`)
     stats = radius_stats(norms)
     quality = cvae_quality(cvae, xh, xth, eps=stats['p99_9'], generator=torch.Generator(device=device).manual_seed(seed))
     decodes = cvae_diagnosis(cvae, clf, xh, xth, y, torch.Generator(device=device).manual_seed(seed))  # 03_cvae: why samples look so
-    return dict(cvae=str(cvae_path), classifier=str(classifier_path), n=n, seed=seed, views=rows, cvae_quality=quality, decodes=decodes,
+    front = frontier(cvae, clf, x, y, seed, meta['config'].get('flip', True))
+    return dict(cvae=str(cvae_path), classifier=str(classifier_path), n=n, seed=seed, views=rows, cvae_quality=quality, decodes=decodes, frontier=front,
                 radius={k: float(v) for k, v in stats.items()}, cvae_config=meta['config'],
                 classifier_accuracy=view_diagnostics(lambda u, g: u, clf, x, y)['label_preservation'], environment=environment(device))
 
