@@ -207,8 +207,8 @@ FAULTS = [  # (command line, what stderr's one line says, exit status[, how: 'sc
     ('train-cvae {CTINY} --device cuda --out {NEW}', 'no CUDA GPU is visible', 2),
     ('train-cvae {CTINY} --out {FILE}', 'is a file, and a folder goes there', 2),
     ('train-cvae {CTINY} --out {CVAEDIR}', 'already exists; choose another --out or pass --overwrite', 2),
-    ('train-cvae {CTINY} --lr 1e6 --out {NEW}', 'the loss became non-finite (nan) at step', 3),
-    ('train-cvae {CTINY} --lr 1e6 --out {CVAEDIR} --overwrite', 'no model is saved', 3),
+    ('train-cvae {CTINY} --lr 1e10 --out {NEW}', 'the loss became non-finite (inf) at step', 3),
+    ('train-cvae {CTINY} --lr 1e10 --out {CVAEDIR} --overwrite', 'no model is saved', 3),
     # samples
     ('samples --out {NEW}.png', 'pass --cvae CKPT', 2),
     ('samples --cvae {JUNK} --out {NEW}.png', 'not a readable checkpoint', 2),

@@ -273,7 +273,7 @@ def view_sources(cvae=None, flip:bool=True, translate:float=0.125) -> dict:
     return out
 
 # %% ../nbs/04_perturb.ipynb #2aaa1238
-FRONTIER_ALPHAS = (0., 0.25, 0.5, 0.84, 1.0, 1.22, 1.5, 2.0)  # CVAE strengths of the frontier
+FRONTIER_ALPHAS = (0., 0.25, 0.5, 0.84, 1.0, 1.22, 1.5, 2.0, 2.5, 3.19)  # CVAE strengths of the frontier (3.19: Wong & Kolter's σ)
 FRONTIER_LEVELS = (1, 3, 5, 7, 9)                             # RandAugment's largest level (the reference: 9)
 
 def randaugment_perturb(max_level:int=9, cutout_size:int=16):

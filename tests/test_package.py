@@ -45,7 +45,10 @@ from pathlib import Path
 from semiperturb.experiments import PACKAGED_CVAE, study_cvae
 from semiperturb.cvae import load_cvae
 assert semiperturb.__file__.startswith({str(target)!r}), semiperturb.__file__
-path = study_cvae('study', 'fashion-mnist', 'small')          # the quick study's CVAE: found, not trained
+path = study_cvae('study', 'fashion-mnist', 'cpu')            # the quick study's CVAE: found, not trained
+assert path == str(PACKAGED_CVAE)
+first = study_cvae('study', 'fashion-mnist', 'small')         # the first generator, packaged too
+assert first.startswith({str(target)!r}) and first.endswith('cvae-fashion-mnist-small.pt'), first
 assert path == str(PACKAGED_CVAE) and path.startswith({str(target)!r}), path
 cvae, meta = load_cvae(path, dataset='fashion-mnist')
 assert not Path('study').exists()
@@ -61,5 +64,5 @@ from semiperturb.cli import main
 main(['study', '--preset', 'quick', '--variants', 'cvae-sample', '--steps', '1', '--device', 'cpu', '--out', 'study'])''', cwd=tmp_path)
     assert 'training a small CVAE' not in r.stdout and not (tmp_path/'study'/'cvae-small').exists()
     rec = json.loads((tmp_path/'study'/'results'/'fashion-mnist_40_cvae-sample_seed0.json').read_text())
-    assert rec['config']['cvae'] == str(target/'semiperturb'/'assets'/'cvae-fashion-mnist-small.pt')
+    assert rec['config']['cvae'] == str(target/'semiperturb'/'assets'/'cvae-fashion-mnist.pt')
     assert rec['environment']['git'] is None                      # installed code: the version names it, not a checkout

@@ -10,46 +10,27 @@
    Records: results/gpu/<tag>/fashion-mnist_<labels>_wrn-28-2/ (config, metrics with seconds, summary with the GPU).
 3. `nbdev_test --flags "slow cuda"`: every notebook cell that needs a GPU or a long run; its log goes to
    results/gpu/<tag>/nbdev_test.log.
-4. The `cpu` study of 06_experiments (`semiperturb study --preset cpu`, every variant, 5 seeds at 40 labels and 3 at
-   250), its runs shared out over --jobs processes on the one GPU: the same configs as on two CPU cores, made
-   faster. Records: results/cpu-study/results/ (each names the GPU it ran on).
+4. Study v2 of 06_experiments (`semiperturb study --preset cpu`: nine columns, 3,000 steps a run, 5 seeds at 40 labels
+   and 3 at 250), one `semiperturb study` per run, column by column (tools/run_study.py), shared out over --jobs
+   processes on the one GPU: the same configs as on two CPU cores, made faster. Records: results/cpu-study-v2/results/
+   (each names the GPU it ran on).
 5. The `cpu` preset's own records (FixMatch and supervised-only, 40 and 250 labels, explore_cpu.PRESET_SEEDS) as
    tools/explore_cpu.py writes them on a CPU: results/cpu-preset/.
-6. The same study with the `cpu` preset's full 3000 steps per run (about 9 hours on two cores): results/cpu-study-3000/.
-7. Self-supervised pre-training (04a_pretrain, its `cpu` preset: results/pretrain/fashion-mnist_cpu_seed0/, the encoder to
-   models/encoder-fashion-mnist.pt), then the study's pre-trained columns (`semiperturb study --preset pretrain`).
+6. Self-supervised pre-training (04a_pretrain, its `cpu` preset: results/pretrain/fashion-mnist_cpu_seed0/, the encoder to
+   models/encoder-fashion-mnist.pt) where the encoder is missing; study v2's pre-trained columns start from it.
 
-Parts run in the order bench, nbdev (in the background), study, pretrain, records, study-long, train; --deadline stops what is still
+Parts run in the order bench, nbdev (in the background), study, pretrain, records, train; --deadline stops what is still
 running at that many seconds (a run's record is written only when it finishes, so a later call redoes it).
 
 Without CUDA it prints one line and exits with status 2. Targets on one H100 (issue 13): >= 80 steps/s end to end
 with RandAugment views and >= 50 with CVAE views; Fashion-MNIST@250 >= 88% within 45 s of training."""
 import argparse, datetime, json, math, os, shlex, shutil, subprocess, sys, time
 from pathlib import Path
+from run_study import pool as _pool, exe as _exe, study_jobs   # tools/ is on sys.path
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS = {250: 4000, 40: 4000}  # per run; each takes about a minute at the target speed
-PARTS = ('bench', 'nbdev', 'study', 'pretrain', 'records', 'study-long', 'train')
-
-def _pool(cmds, jobs, left, env, log):
-    "Run the command lines `cmds` (name -> argv), `jobs` at a time; those still running when `left()` reaches 0 are stopped."
-    todo, running, rc = list(cmds.items()), {}, {}
-    while todo or running:
-        while todo and len(running) < jobs and left() > 0:
-            name, cmd = todo.pop(0)
-            running[name] = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        if left() <= 0: todo = []
-        for name, pr in list(running.items()):
-            if pr.poll() is not None: rc[name] = pr.returncode; del running[name]
-            elif left() <= 0: os.killpg(pr.pid, 9); pr.wait(); rc[name] = 'stopped at the deadline'; del running[name]
-        time.sleep(0.5)
-    return rc
-
-def _exe(name):
-    "The console script `name` beside this Python, else the module that holds it (where the package is on PYTHONPATH only)."
-    p = Path(sys.executable).parent/name
-    if p.exists(): return [str(p)]
-    return [sys.executable, '-m', {'semiperturb': 'semiperturb.cli'}.get(name, name)]
+PARTS = ('bench', 'nbdev', 'study', 'pretrain', 'records', 'train')
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -75,7 +56,7 @@ def main(argv=None):
         cmd = _exe('semiperturb') + ['bench', '--device', 'cuda', '--arch', 'wrn-28-2', '--batch-size', '64', '--mu', '7', '--shapes', '3x32x32', '1x28x28',
                                      '--workers', '8', '--quiet'] + \
               (['--sources', 'randaugment', 'cvae-sample', '--steps', '30', '--warmup', '10', '--repeats', '2'] if a.quick else
-               ['--compile', '--sources', 'randaugment', 'cvae-sample', 'cvae-smooth', '--steps', '50', '--warmup', '20', '--repeats', '3'])
+               ['--compile', '--sources', 'randaugment', 'cvae-sample', 'cvae-smooth', 'cvae-adversarial', '--cvae', 'cpu', '--steps', '50', '--warmup', '20', '--repeats', '3'])
         try: done['bench'] = subprocess.run(cmd, cwd=ROOT, env=env, timeout=None if a.deadline is None else max(1, left())).returncode
         except subprocess.TimeoutExpired: done['bench'] = 'stopped at the deadline'
     nb = None
@@ -87,19 +68,12 @@ def main(argv=None):
         nb = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=nblog,
                               stderr=subprocess.STDOUT, start_new_session=True)
     cmds = {}
-    from semiperturb.experiments import STUDY_PRESETS
-    sp = STUDY_PRESETS['cpu']
-    if 'study' not in a.skip:
-        for n in sp['labels']:
-            for seed in sp['seeds'][n]:
-                cmds[f'study {n} seed {seed}'] = _exe('semiperturb') + ['study', '--preset', 'cpu', '--device', 'cuda', '--labels', str(n),
-                                                                         '--seeds', str(seed), '--out', str(ROOT/'results'/'cpu-study')]
-    if 'pretrain' not in a.skip:  # 04a_pretrain's cpu preset, then the study's pre-trained columns (40 labels, 5 seeds) from its encoder
+    if 'study' not in a.skip:  # study v2 (06_experiments, `study --preset cpu`): the configs of two CPU cores, on the GPU
+        cmds.update({f'study {k}': v for k, v in study_jobs('cpu', ROOT/'results'/'cpu-study-v2', 'cuda').items()})
+    if 'pretrain' not in a.skip and not (ROOT/'models'/'encoder-fashion-mnist.pt').exists():  # 04a_pretrain's cpu preset, if its encoder is missing
         enc, pre = ROOT/'models'/'encoder-fashion-mnist.pt', ROOT/'results'/'pretrain'/'fashion-mnist_cpu_seed0'
         steps = [_exe('semiperturb') + ['pretrain', '--preset', 'cpu', '--device', 'cuda', '--dataset', 'fashion-mnist', '--out', str(pre), '--quiet']
-                 + (['--resume'] if pre.exists() else []), ['cp', str(pre/'encoder.pt'), str(enc)],
-                 _exe('semiperturb') + ['study', '--preset', 'pretrain', '--device', 'cuda', '--out', str(ROOT/'results'/'cpu-study')]]
-        if enc.exists(): steps = steps[2:]
+                 + (['--resume'] if pre.exists() else []), ['cp', str(pre/'encoder.pt'), str(enc)]]
         cmds['pretrain'] = ['bash', '-c', ' && '.join(shlex.join(c) for c in steps)]
     if 'records' not in a.skip:  # the cpu preset's records, the command lines tools/explore_cpu.py runs on a CPU (this folder is on sys.path)
         from explore_cpu import SETTINGS, base, done, out_dir
@@ -108,11 +82,6 @@ def main(argv=None):
             run = out_dir(name)
             cmds[f'records {run.name}'] = _exe('semiperturb') + ['train', *shlex.split(base(name)), *shlex.split(opts), '--device', 'cuda',
                                                                   '--out', str(run)] + (['--resume'] if run.exists() else [])
-    if 'study-long' not in a.skip:  # the same study with the cpu preset's own 3000 steps per run: hours on 2 cores, minutes here
-        for n in sp['labels']:
-            for seed in sp['seeds'][n]:
-                cmds[f'study-long {n} seed {seed}'] = _exe('semiperturb') + ['study', '--preset', 'cpu', '--device', 'cuda', '--labels', str(n), '--seeds',
-                                                                              str(seed), '--steps', '3000', '--out', str(ROOT/'results'/'cpu-study-3000')]
     if cmds: done.update(_pool(cmds, a.jobs, left, {**env, 'OMP_NUM_THREADS': '1'}, log))
     if 'train' not in a.skip and left() > 60:
         for labels, steps in ({k: 2000 for k in STEPS} if a.quick else STEPS).items():
