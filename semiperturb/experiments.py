@@ -19,8 +19,8 @@ from .cvae import cvae_config, train_cvae, save_cvae
 # %% auto #0
 __all__ = ['VARIANTS', 'PRETRAINED', 'ROWS', 'STUDY_STEPS', 'STUDY_TAU', 'V1_VARIANTS', 'V2_VARIANTS', 'STUDY_PRESETS',
            'STUDY_CVAES', 'PACKAGED_CVAE', 'run_id', 'check_provenance', 'run_study', 'load_records',
-           'paired_differences', 'study_table', 'show_accuracy', 'show_training', 'study_cvae', 'study_cmd',
-           'seed_table']
+           'paired_differences', 'study_table', 'show_accuracy', 'show_training', 'show_paired', 'study_cvae',
+           'study_cmd', 'seed_table']
 
 # %% ../nbs/06_experiments.ipynb #4bb1d74d
 VARIANTS = {  # id -> (column title, FixMatchConfig overrides)
@@ -179,6 +179,25 @@ def show_training(records:list, labels:int, figsize=(12, 3.4)):
         ax.set(title=t, ylabel='')
     if axs[-1].get_legend(): sns.move_legend(axs[-1], 'upper left', bbox_to_anchor=(1.02, 1), frameon=False, title=None)
     fig.suptitle(f'{labels} labels'); fig.tight_layout()
+    return fig
+
+# %% ../nbs/06_experiments.ipynb #f6fd34c2
+def show_paired(records:list, ref:str='supervised', variants=None, figsize=None):
+    "Per-seed paired accuracy differences (points) to variant `ref`, one panel per label count, with means and 95% t-intervals; returns the figure."
+    labels = sorted({r['labels'] for r in records})
+    fig, axs = plt.subplots(1, len(labels), figsize=figsize or (5.5 * len(labels), 3.4), squeeze=False, sharey=True)
+    cols = [v for v in (variants or VARIANTS) if v != ref and any(r['variant'] == v for r in records)]
+    for ax, n in zip(axs[0], labels):
+        d = paired_differences(records, n, ref=ref)
+        for i, v in enumerate(cols):
+            if v not in d: continue
+            ax.plot(d[v]['diffs'], [i] * d[v]['n'], 'o', color='#1f4e79', alpha=.6, ms=4)
+            lo, hi = (d[v]['lo'], d[v]['hi']) if d[v]['n'] > 1 else (d[v]['mean'],) * 2
+            ax.errorbar(d[v]['mean'], i, xerr=[[d[v]['mean'] - lo], [hi - d[v]['mean']]], fmt='|', color='C3', capsize=4, ms=12)
+        ax.axvline(0, color='k', lw=.8); ax.grid(axis='x', alpha=.3)
+        ax.set(title=f'{n} labels', xlabel=f'accuracy − {VARIANTS[ref][0]} (points)', yticks=range(len(cols)))
+        ax.set_yticklabels([VARIANTS[v][0] for v in cols]); ax.invert_yaxis()
+    fig.tight_layout()
     return fig
 
 # %% ../nbs/06_experiments.ipynb #6831e56a

@@ -23,7 +23,8 @@ __all__ = ['ABSTAIN', 'VIEW_SOURCES', 'FRONTIER_ALPHAS', 'FRONTIER_LEVELS', 'eva
            'latent_offsets', 'radius_stats', 'heldout_pairs', 'cvae_quality', 'smooth_counts', 'lower_confidence_bound',
            'certified_radius', 'certify', 'smooth_predict', 'certified_accuracy', 'show_radius_hist',
            'show_sigma_sweep', 'view_diagnostics', 'view_sources', 'randaugment_perturb', 'frontier', 'show_frontier',
-           'diagnose', 'diagnostics_table', 'diagnose_cmd', 'samples_cmd', 'certify_cmd']
+           'diagnose', 'diagnostics_table', 'diagnose_cmd', 'compare_diagnostics', 'meets_target', 'samples_cmd',
+           'certify_cmd']
 
 # %% ../nbs/04_perturb.ipynb #91ea4d6c
 @contextmanager
@@ -299,8 +300,10 @@ def show_frontier(rec:dict, figsize=(10, 3.8)):
             for r in rows: ax.annotate(f"{'m' if key == 'level' else 'α'}={r[key]:g}", (r[k], r['label_preservation']), fontsize=7,
                                        xytext=(3, 3), textcoords='offset points', color=c)
         ax.plot([w['diversity'] if k == 'diversity' else 0.], [w['label_preservation']], 'k^', label='weak view (flip + shift)')
+        if k == 'diversity' and 'RandAugment + Cutout' in rec['views']:   # the target line: 0.9 x RandAugment + Cutout's diversity
+            ax.axvline(0.9 * rec['views']['RandAugment + Cutout']['diversity'], color='C0', ls=':', lw=1, label='0.9 × RandAugment + Cutout')
         ax.set(xlabel=xl); ax.grid(alpha=.3)
-    axs[0].set_ylabel('label preservation (%)'); axs[1].legend(fontsize=7, loc='lower left')
+    axs[0].set_ylabel('label preservation (%)'); axs[0].legend(fontsize=7, loc='center right')
     fig.suptitle(f"{Path(rec['cvae']).name}: {rec['n']} test images, reference classifier {rec['classifier_accuracy']:.1f}%", fontsize=9)
     fig.tight_layout()
     return fig
@@ -356,6 +359,24 @@ def diagnose_cmd(cvae:str=None, # CVAE checkpoint written by `semiperturb train-
     print(diagnosis_table(rec['decodes']))
     if out: make_dir(Path(out).parent); write_atomic(out, to_json(rec, indent=1) + '\n')  # strict JSON: a NaN is refused, not written
     return rec
+
+# %% ../nbs/04_perturb.ipynb #e79e6202
+def compare_diagnostics(recs:dict) -> str:
+    "Markdown table of label preservation and diversity per view source, a column pair per `diagnose` record of `recs` (label -> record)."
+    names = list(next(iter(recs.values()))['views'])
+    head = '| strong-view source | ' + ' | '.join(f'{k}: label preservation (%) | diversity' for k in recs) + ' |\n'
+    head += '|---|' + '---:|---:|' * len(recs) + '\n'
+    cell = lambda v: f"{v['label_preservation']:.1f} | {v['diversity']:.2f}" if v else '– | –'
+    return head + '\n'.join(f'| {n} | ' + ' | '.join(cell(r['views'].get(n)) for r in recs.values()) + ' |' for n in names) + '\n'
+
+def meets_target(rec:dict, ratio:float=0.9) -> dict:
+    "CVAE views of a `diagnose` record keeping >= RandAugment + Cutout's labels at >= `ratio` x its diversity: name -> (label preservation, diversity ratio)."
+    ra = rec['views']['RandAugment + Cutout']
+    views = {k: v for k, v in rec['views'].items() if k.startswith('CVAE')}
+    views.update({f"CVAE, α = {r['alpha']:g} (frontier)": r for r in rec.get('frontier', {}).get('cvae', []) if r['alpha'] > 0})
+    rows = {k: (v['label_preservation'], v['diversity'] / ra['diversity']) for k, v in views.items()}
+    met = {k: r for k, r in rows.items() if r[0] >= ra['label_preservation'] and r[1] >= ratio}
+    return dict(met=met, weak_ratio=rec['views']['weak view (flip + shift)']['diversity'] / ra['diversity'])
 
 # %% ../nbs/04_perturb.ipynb #ccc521d9
 def samples_cmd(cvae:str=None, # CVAE checkpoint written by `semiperturb train-cvae` (required)
