@@ -9,8 +9,7 @@ from fastcore.docments import docments
 from .data import SemiperturbError, DivergedError, write_error
 
 # %% auto #0
-__all__ = ['COMMANDS', 'FAULT_INPUTS', 'FAULTS', 'HelpFormatter', 'Parser', 'cli_parser', 'usage', 'command', 'main',
-           'fault_table']
+__all__ = ['COMMANDS', 'HelpFormatter', 'Parser', 'cli_parser', 'usage', 'command', 'main', 'fault_table']
 
 # %% ../nbs/07_cli.ipynb #e791b7f3
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
@@ -117,151 +116,9 @@ def main(argv:list=None):
         if e.errno not in _RESOURCE_ERRORS: raise
         print(f"semiperturb {argv[0]}: error: {write_error(e.filename or 'a file', e)}", file=sys.stderr); sys.exit(2)
 
-# %% ../nbs/07_cli.ipynb #98537fae
-FAULT_INPUTS = {  # the placeholders of `FAULTS`, as tests/test_faults.py makes them (in a fresh temporary folder)
-    'TINY':  '--dataset DATA --labels 4 --arch cnn --steps 4 --eval-every 2 --batch-size 4 --mu 2 --device cpu --quiet',
-    'CTINY': '--dataset DATA --epochs 2 --steps 5 --batch-size 4 --latent-dim 4 --width 8 --device cpu --quiet',
-    'PTINY': '--dataset DATA --arch cnn --steps 4 --eval-every 2 --batch-size 4 --probe-bank 8 --probe-queries 8 --device cpu --quiet',
-    'DATA': 'a folder dataset of 8x8 images, classes cat and dog', 'BIRDS': 'another folder dataset',
-    'BADPNG': 'DATA with a text file named .png, read first', 'MIXED': 'DATA with one 10x10 image', 'CORRUPT': 'four garbage IDX .gz files',
-    'RUN': 'a finished `train TINY` run', 'PRE': 'a finished `pretrain PTINY` run', 'STUDY': 'a finished one-run study with --steps 2',
-    'CVAEDIR': 'a `train-cvae CTINY` output folder', 'CVAE': 'the cvae.pt in CVAEDIR', 'BIRDCVAE': 'a `train-cvae` model of BIRDS',
-    'RUN_JUNK': 'RUN with random bytes as checkpoint.pt', 'RUN_KEYS': "RUN whose checkpoint.pt loads but has no 'model' or 'rng'",
-    'RUN_CVAE': 'RUN whose checkpoint.pt is a CVAE', 'RUN_BADCFG': 'RUN with a config.json that is not JSON',
-    'CFG_KEYS': 'a config.json with an unknown key', 'NOTRUN': 'a folder holding a notes file', 'FILE': 'an existing text file',
-    'JUNK': 'a file of random bytes', 'PNG': 'an existing PNG file', 'EMPTY': 'an empty folder', 'NEW': 'a path that does not exist yet',
-    'NOWRITE': 'a folder that cannot be created (/sys/...)',
-}
-
-FAULTS = [  # (command line, what stderr's one line says, exit status[, how: 'script' = the console script, 'fsize' = with a 200 kB file-size limit])
-    # data
-    ('data --dataset {DATA} --labels 3', 'a positive multiple of the 2 classes', 2, 'script'),
-    ('data --dataset nonesuch', "unknown dataset 'nonesuch'", 2),
-    ('data --dataset {DATA} --image-size -3', '--image-size must be at least 1, got -3', 2),
-    ('data --data-dir {NEW}', 'no such folder', 2),
-    ('data --data-dir {CORRUPT}', 'cannot read', 2),
-    ('data --dataset {BADPNG}', 'not a readable image', 2),
-    ('data --dataset {MIXED}', 'different sizes (8x8, 10x10); pass --image-size N', 2),
-    ('data --dataset {EMPTY}', 'a folder dataset needs', 2),
-    ('data --labels many', "argument --labels: invalid int value: 'many'", 2),
-    # train: values
-    ('train {TINY} --lr -1 --out {NEW}', '--lr must be greater than 0, got -1.0', 2),
-    ('train {TINY} --lr nan --out {NEW}', '--lr must be a finite number, got nan', 2),
-    ('train {TINY} --wd -1 --out {NEW}', '--wd must be at least 0', 2),
-    ('train {TINY} --mix-p 2 --out {NEW}', '--mix-p must be in [0, 1], got 2.0', 2),
-    ('train {TINY} --sigma -1 --out {NEW}', '--sigma must be at least 0', 2),
-    ('train {TINY} --alpha -0.5 --out {NEW}', '--alpha must be at least 0', 2),
-    ('train {TINY} --momentum 1 --out {NEW}', '--momentum must be in [0, 1)', 2),
-    ('train {TINY} --threshold 1.5 --out {NEW}', '--threshold must be in [0, 1]', 2),
-    ('train {TINY} --ema 1 --out {NEW}', '--ema must be in [0, 1)', 2),
-    ('train {TINY} --steps 0 --out {NEW}', '--steps must be at least 1', 2),
-    ('train {TINY} --batch-size 0 --out {NEW}', '--batch-size must be at least 1', 2),
-    ('train {TINY} --mu 0 --out {NEW}', '--mu must be at least 1', 2),
-    ('train {TINY} --eval-every 0 --out {NEW}', '--eval-every must be at least 1', 2),
-    ('train {TINY} --translate 1 --out {NEW}', '--translate must be in [0, 1)', 2),
-    ('train {TINY} --labels 3 --out {NEW}', 'a positive multiple of the 2 classes', 2),
-    ('train {TINY} --strong mixup --out {NEW}', "unknown strong-view source 'mixup'", 2),
-    ('train {TINY} --arch resnet --out {NEW}', "unknown architecture 'resnet'", 2),
-    ('train {TINY} --preset fast --out {NEW}', "unknown preset 'fast'", 2),
-    ('train {TINY} --device tpu --out {NEW}', "unknown device 'tpu'", 2),
-    ('train {TINY} --device cuda --out {NEW}', 'no CUDA GPU is visible; use --device cpu', 2),
-    ('train {TINY} --lrr 0.1 --out {NEW}', 'unrecognized arguments: --lrr 0.1', 2),
-    ('train {TINY} --dataset {MIXED} --out {NEW}', 'different sizes (8x8, 10x10); resize them all to one size first', 2),
-    # train: files
-    ('train {TINY} --strong cvae-sample --out {NEW}', 'needs --cvae CKPT', 2),
-    ('train {TINY} --strong cvae-sample --cvae {JUNK} --out {NEW}', 'not a readable checkpoint', 2),
-    ('train {TINY} --strong cvae-sample --cvae {BIRDCVAE} --out {NEW}', "trained on 'birds', not 'pets'", 2),
-    ('train {TINY} --init {JUNK} --out {NEW}', 'not a readable checkpoint', 2),
-    ('train {TINY} --out {FILE}', 'is a file, and a folder goes there', 2),
-    ('train {TINY} --out {FILE}/run', 'is a file, not a folder', 2),
-    ('train {TINY} --out {NOWRITE}', 'cannot write', 2),
-    ('train {TINY} --out {NOTRUN}', 'it is not a run folder', 2),
-    ('train {TINY} --out {RUN}', 'already exists; pass --resume to continue the run there', 2),
-    ('train --config {NEW}', 'no such config file', 2),
-    ('train --config {FILE}', 'not a JSON config file', 2),
-    ('train --config {CFG_KEYS}', "unknown config keys ['learning_rate']", 2),
-    ('train --config {RUN} --preset quick', 'pass one of them', 2),
-    ('train {TINY} --out {NEW}', 'checkpoint.pt (File too large); the file is larger than this system allows', 2, 'fsize'),
-    # train --resume
-    ('train --resume --out {RUN} --lr 0.5', "config differs from the saved run in ['lr']", 2),
-    ('train --resume --out {RUN} --labels 250', "config differs from the saved run in ['labels']", 2),
-    ('train --resume --out {RUN} --seed 1', "config differs from the saved run in ['seed']", 2),
-    ('train --resume --out {RUN} --preset quick', "config differs from the saved run in ['preset']", 2),
-    ('train --resume --out {RUN} --config {RUN}', 'drop --config', 2),
-    ('train --resume --out {RUN_JUNK}', 'not a readable run checkpoint', 2),
-    ('train --resume --out {RUN_KEYS}', 'not a semiperturb run checkpoint (no model, rng)', 2),
-    ('train --resume --out {RUN_CVAE}', 'not a semiperturb run checkpoint (no model', 2),
-    ('train --resume --out {RUN_BADCFG}', 'not a readable JSON config', 2),
-    ('train {TINY} --resume --out {NOTRUN}', 'holds no run', 2),
-    ('train {TINY} --lr 1e6 --out {NEW}', 'became non-finite', 3, 'script'),
-    # train-cvae
-    ('train-cvae {CTINY} --batch-size 0 --out {NEW}', '--batch-size must be at least 1, got 0', 2),
-    ('train-cvae {CTINY} --epochs 0 --out {NEW}', '--epochs must be at least 1', 2),
-    ('train-cvae {CTINY} --lr 0 --out {NEW}', '--lr must be greater than 0', 2),
-    ('train-cvae {CTINY} --lr-peak 2 --out {NEW}', '--lr-peak must be in [0, 1]', 2),
-    ('train-cvae {CTINY} --width 0 --out {NEW}', '--width must be at least 1', 2),
-    ('train-cvae {CTINY} --image-size -3 --out {NEW}', '--image-size must be at least 1', 2),
-    ('train-cvae {CTINY} --pairs both --out {NEW}', "unknown pairs 'both'", 2),
-    ('train-cvae {CTINY} --preset huge --out {NEW}', "unknown CVAE preset 'huge'", 2),
-    ('train-cvae {CTINY} --device tpu --out {NEW}', "unknown device 'tpu'", 2),
-    ('train-cvae {CTINY} --device cuda --out {NEW}', 'no CUDA GPU is visible', 2),
-    ('train-cvae {CTINY} --out {FILE}', 'is a file, and a folder goes there', 2),
-    ('train-cvae {CTINY} --out {CVAEDIR}', 'already exists; choose another --out or pass --overwrite', 2),
-    ('train-cvae {CTINY} --lr 1e10 --out {NEW}', 'the loss became non-finite (inf) at step', 3),
-    ('train-cvae {CTINY} --lr 1e10 --out {CVAEDIR} --overwrite', 'no model is saved', 3),
-    # samples
-    ('samples --out {NEW}.png', 'pass --cvae CKPT', 2),
-    ('samples --cvae {JUNK} --out {NEW}.png', 'not a readable checkpoint', 2),
-    ('samples --cvae {CVAE} --n 0 --out {NEW}.png', '--n must be at least 1, got 0', 2),
-    ('samples --cvae {CVAE} --k 0 --out {NEW}.png', '--k must be at least 1, got 0', 2),
-    ('samples --cvae {CVAE} --sigma -1 --out {NEW}.png', '--sigma must be at least 0', 2),
-    ('samples --cvae {CVAE} --out {NEW}.txt', 'the grid is written as a PNG; name a .png file', 2),
-    ('samples --cvae {CVAE} --out {NEW}', 'name a .png file, e.g. --out', 2),
-    ('samples --cvae {CVAE} --out {PNG}', 'already exists; choose another --out or pass --overwrite', 2),
-    ('samples --cvae {CVAE} --device cuda --out {NEW}.png', 'no CUDA GPU is visible', 2),
-    ('samples --cvae {BIRDCVAE} --dataset {DATA} --out {NEW}.png', "trained on 'birds', not 'pets'", 2),
-    # certify
-    ('certify --cvae {CVAE}', 'pass --run RUN', 2),
-    ('certify --run {RUN} --cvae {CVAE} --alpha 2', '--alpha must be in (0, 1), got 2.0', 2),
-    ('certify --run {RUN} --cvae {CVAE} --n0 0', '--n0 must be at least 1', 2),
-    ('certify --run {RUN} --cvae {CVAE} --n 0', '--n must be at least 1', 2),
-    ('certify --run {RUN} --cvae {CVAE} --n-images 0', '--n-images must be at least 1', 2),
-    ('certify --run {RUN} --cvae {CVAE} --sigma 0', '--sigma must be greater than 0', 2),
-    ('certify --run {RUN} --cvae {CVAE} --radii -1', '--radii must be at least 0', 2),
-    ('certify --run {RUN} --cvae {CVAE} --device cuda', 'no CUDA GPU is visible', 2),
-    ('certify --run {JUNK} --cvae {CVAE}', 'not a readable classifier checkpoint', 2),
-    ('certify --run {EMPTY} --cvae {CVAE}', 'no such classifier checkpoint', 2),
-    ('certify --run {RUN} --cvae {BIRDCVAE}', "trained on 'birds', not 'pets'", 2),
-    ('certify --run {RUN} --cvae {CVAE} --out {FILE}', 'already exists; choose another --out or pass --overwrite', 2),
-    # pretrain
-    ('pretrain {PTINY} --batch-size 1 --out {NEW}', 'batch_size must be at least 2', 2),
-    ('pretrain {PTINY} --wd -1 --out {NEW}', '--wd must be at least 0', 2),
-    ('pretrain {PTINY} --second-view cvae --out {NEW}', 'needs --cvae CKPT', 2),
-    ('pretrain {PTINY} --preset huge --out {NEW}', "unknown pretrain preset 'huge'", 2),
-    ('pretrain {PTINY} --out {FILE}', 'is a file, and a folder goes there', 2),
-    ('pretrain {PTINY} --out {PRE}', 'already exists; pass --resume', 2),
-    ('pretrain {PTINY} --resume --out {PRE} --lr 0.5', "config differs from the saved run in ['lr']", 2),
-    ('pretrain {PTINY} --resume --out {PRE} --preset full', "config differs from the saved run in ['channels_last']", 2),
-    ('pretrain {PTINY} --temperature 1e-40 --out {NEW}', 'the loss became non-finite (nan) at step 1', 3),
-    # study, diagnose, bench, the dispatcher
-    ('study --dataset {DATA} --variants mixup --out {NEW}', "unknown variants ['mixup']", 2),
-    ('study --preset huge --out {NEW}', "unknown study preset 'huge'", 2),
-    ('study --dataset {DATA} --steps 0 --out {NEW}', '--steps must be at least 1', 2),
-    ('study --dataset {DATA} --labels 3 --variants supervised --out {NEW}', 'a positive multiple of the 2 classes', 2),
-    ('study --dataset {DATA} --labels 4 --seeds 0 --variants supervised --steps 3 --device cpu --allow-dirty --out {STUDY}',
-     'was made with other settings (steps=2)', 2),
-    ('diagnose --cvae {CVAE}', 'pass --cvae CKPT and --classifier FILE', 2),
-    ('diagnose --cvae {CVAE} --classifier {RUN} --n 0', '--n must be at least 1', 2),
-    ('bench --steps 0', '--steps and --repeats must be >= 1', 2),
-    ('bench --out {FILE}', 'already exists; results are never overwritten', 2),
-    ('frobnicate', "unknown command 'frobnicate'", 2, 'script'),
-]
-
-
 # %% ../nbs/07_cli.ipynb #972a94fe
-def fault_table(faults=None, inputs=None) -> str:
-    "`FAULTS` as a markdown table (command line, the message's key words, exit status), with the placeholders `FAULT_INPUTS` explains."
-    faults, inputs = faults or FAULTS, inputs or FAULT_INPUTS
+def fault_table(faults:list, inputs:dict) -> str:
+    "Bad inputs (`tests/faults.py`'s `FAULTS`) as a markdown table: command line, the message's key words, exit status; `inputs` explains the placeholders."
     rows = [f"| `semiperturb {re.sub(r'[{}]', '', f[0])}` | {f[1].replace('|', '/')} | {f[2]} |" for f in faults]
     legend = '; '.join(f"`{k}`: {v}" for k, v in inputs.items())
     return (f"{len(faults)} bad inputs. {legend}.\n\n| input | stderr says | exit status |\n|---|---|---:|\n" + '\n'.join(rows) + '\n')

@@ -169,10 +169,10 @@ def show_accuracy(records:list, figsize=None):
     fig.tight_layout()
     return fig
 
-def show_training(records:list, labels:int, figsize=(12, 3.4)):
-    "Mask rate, unsupervised loss and accuracy over training for `labels` labels, mean over seeds; returns the figure."
+def show_training(records:list, labels:int, variants=None, figsize=(12, 3.4)):
+    "Mask rate, unsupervised loss and accuracy over training for `labels` labels (only `variants`, if given), mean over seeds; returns the figure."
     import pandas as pd
-    df = pd.DataFrame(_frame([r for r in records if r['labels'] == labels]))
+    df = pd.DataFrame(_frame([r for r in records if r['labels'] == labels and (variants is None or r['variant'] in variants)]))
     fig, axs = plt.subplots(1, 3, figsize=figsize)
     for ax, k, t in zip(axs, ('mask_rate', 'unsup_loss', 'accuracy'), ('mask rate (%)', 'unsupervised loss', 'test accuracy (%)')):
         sns.lineplot(df, x='step', y=k, hue='variant', ax=ax, errorbar=('pi', 100), legend=ax is axs[-1])

@@ -1,4 +1,4 @@
-"""Fault injection (issue #14): every bad input of `semiperturb.cli.FAULTS` gets one line on stderr, its exit status and no
+"""Fault injection (issue #14): every bad input of `FAULTS` (tests/faults.py) gets one line on stderr, its exit status and no
 changed file; runs killed with SIGKILL at chosen moments (before the first checkpoint, in the middle of writing a
 checkpoint, a metrics line, a summary, a CVAE, a study record) resume to the result of a run that was never
 interrupted; a full disk is one line, and the run resumes once there is room.
@@ -9,7 +9,8 @@ console script too, with `SEMIPERTURB_KILL_AT` (`semiperturb.data.kill_point`) c
 import hashlib, json, math, os, re, resource, shlex, shutil, signal, subprocess, sys, time
 from pathlib import Path
 import numpy as np, pytest, torch
-from semiperturb.cli import FAULTS, FAULT_INPUTS, main
+from semiperturb.cli import main
+from faults import FAULTS, FAULT_INPUTS                           # tests/faults.py
 from semiperturb.data import make_folder_dataset
 
 EXE = Path(sys.executable).parent/'semiperturb'
