@@ -65,7 +65,7 @@ figures: setup
 # The notebooks that show records, run in place (their `notest` cells too, which save the figures), then the README.
 RESULT_NBS := nbs/03_cvae.ipynb nbs/04_perturb.ipynb nbs/04a_pretrain.ipynb nbs/05_fixmatch.ipynb nbs/06_experiments.ipynb nbs/08_bench.ipynb nbs/index.ipynb
 results: setup
-	$(BIN)/python tools/execnb.py $(RESULT_NBS) --flags notest
+	$(BIN)/python tools/run_notebooks.py $(RESULT_NBS) --flags notest
 	$(BIN)/python tools/nbsync.py readme
 
 docs: setup

@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location('explore_cpu', ROOT/'tools'/'explore_cpu.py')   # not via sys.path: tools/ holds
-explore_cpu = importlib.util.module_from_spec(_spec); _spec.loader.exec_module(explore_cpu)      # an execnb.py that would shadow the package
+explore_cpu = importlib.util.module_from_spec(_spec); _spec.loader.exec_module(explore_cpu)      # scripts, not a package
 from semiperturb.fixmatch import FixMatchConfig
 
 RUNTIME = {'device', 'world_size', 'data_dir'}   # where a run ran, not what it computed

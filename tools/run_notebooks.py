@@ -1,6 +1,6 @@
 """Run notebooks in place, so that their stored outputs (what the docs site and GitHub show) match the code.
 
-    python tools/execnb.py nbs/01_augment.ipynb [more.ipynb ...] [--flags "notest slow"]
+    python tools/run_notebooks.py nbs/01_augment.ipynb [more.ipynb ...] [--flags "notest slow"]
 
 Each notebook runs top to bottom in a fresh `python3` kernel from nbs/, like a reader's JupyterLab. Cells flagged
 with a `tst_flags` entry of settings.ini (notest slow cuda) are skipped unless named in --flags, and so are
