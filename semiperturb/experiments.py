@@ -196,7 +196,8 @@ def show_paired(records:list, ref:str='supervised', variants=None, figsize=None)
             ax.errorbar(d[v]['mean'], i, xerr=[[d[v]['mean'] - lo], [hi - d[v]['mean']]], fmt='|', color='C3', capsize=4, ms=12)
         ax.axvline(0, color='k', lw=.8); ax.grid(axis='x', alpha=.3)
         ax.set(title=f'{n} labels', xlabel=f'accuracy − {VARIANTS[ref][0]} (points)', yticks=range(len(cols)))
-        ax.set_yticklabels([VARIANTS[v][0] for v in cols]); ax.invert_yaxis()
+        ax.set_yticklabels([VARIANTS[v][0] for v in cols])
+    axs[0][0].invert_yaxis()                                  # once: the panels share the axis
     fig.tight_layout()
     return fig
 

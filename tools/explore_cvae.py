@@ -45,7 +45,6 @@ SETTINGS = {
     'lever-shared-residual-b.1-z128': ('latent 128', f'{CHEAP} --pairs shared --generator residual --beta 0.1 --latent-dim 128'),
     'lever-shared-residual-b.1-small': ('the small preset\'s size (32->8->32, 4 blocks), 1,500 steps',
                                         '--preset small --epochs 10 --steps 150 --pairs shared --generator residual --beta 0.1'),
-    'lever-shared-residual-b.03-nocut': ('pairs without Cutout, beta 0.03', f'{CHEAP} --pairs shared --generator residual --beta 0.03 --cutout-size 0'),
     'lever-shared-residual-b.1-nocut-paper': ("the paper's architecture (latent 512, 64->16->64, 4 blocks), pairs without Cutout, beta 0.1, 1,500 steps",
                                               '--preset paper --batch-size 64 --epochs 10 --steps 150 --pairs shared --generator residual --beta 0.1 --cutout-size 0'),
 }
