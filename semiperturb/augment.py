@@ -9,7 +9,7 @@ import torch, torch.nn.functional as F
 import torchvision.transforms.v2.functional as TF
 from torchvision.transforms import InterpolationMode
 import matplotlib.pyplot as plt
-from .data import SemiperturbError
+from .core import SemiperturbError
 
 # %% auto #0
 __all__ = ['OPS', 'to_float', 'draw_shift', 'apply_shift', 'random_shift', 'draw_weak', 'apply_weak', 'weak_aug', 'magnitude',

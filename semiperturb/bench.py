@@ -13,7 +13,9 @@ from torch.utils.data import DataLoader, Dataset, RandomSampler
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.overrides import TorchFunctionMode
 import matplotlib.pyplot as plt
-from .data import SemiperturbError, ImageData, environment, get_device, refuse_overwrite, make_dir, write_atomic, to_json
+from semiperturb.core import (SemiperturbError, environment, get_device, refuse_overwrite, make_dir, write_atomic,
+    to_json)
+from .data import ImageData
 from .augment import OPS, to_float, weak_aug, strong_aug, reference_op, magnitude
 from .models import ARCHS
 from .cvae import make_cvae, cvae_config

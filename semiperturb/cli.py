@@ -6,7 +6,7 @@
 from __future__ import annotations
 import argparse, dataclasses, errno, importlib, inspect, re, sys, typing
 from fastcore.docments import docments
-from .data import SemiperturbError, DivergedError, write_error
+from .core import SemiperturbError, DivergedError, write_error
 
 # %% auto #0
 __all__ = ['COMMANDS', 'HelpFormatter', 'Parser', 'cli_parser', 'usage', 'command', 'main', 'fault_table']

@@ -11,9 +11,10 @@ from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib.pyplot as plt
 from matplotlib.patches import FancyBboxPatch
-from .data import (SemiperturbError, DivergedError, ImageData, DeviceSampler, Progress, FiniteWatch, load_dataset, get_device,
-                              check_types, check_ranges, check_range, config_from, refuse_overwrite, RESIZE_HINT, to_json, write_atomic,
-                              append_line, save_torch, make_dir, write_error, finite_weights)
+from .core import (SemiperturbError, DivergedError, Progress, FiniteWatch, get_device, check_types,
+    check_ranges, check_range, config_from, refuse_overwrite, to_json, write_atomic, append_line, save_torch,
+    make_dir, write_error, finite_weights)
+from .data import ImageData, DeviceSampler, load_dataset, RESIZE_HINT
 from .augment import to_float, weak_aug, strong_aug
 
 # %% auto #0

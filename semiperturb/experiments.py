@@ -11,8 +11,9 @@ import torch
 import matplotlib.pyplot as plt
 import seaborn as sns
 import semiperturb
-from .data import (SemiperturbError, load_dataset, split_labeled, environment, get_device, packaged_model, GIT_HASH, check_range,
-                              make_dir, write_atomic, to_json)
+from .core import (SemiperturbError, environment, get_device, packaged_model, GIT_HASH, check_range,
+    make_dir, write_atomic, to_json)
+from .data import load_dataset, split_labeled
 from .fixmatch import FixMatchConfig, PRESETS, RUNTIME_KEYS, config_from_dict, fit, summarize, t_interval
 from .cvae import cvae_config, train_cvae, save_cvae
 

@@ -13,9 +13,10 @@ from torch.nn.parallel import DistributedDataParallel
 import matplotlib.pyplot as plt
 from fastcore.basics import patch
 from fastprogress.fastprogress import ConsoleMasterBar
-from .data import (SemiperturbError, DivergedError, ImageData, DeviceSampler, Progress, FiniteWatch, load_dataset, split_labeled,
-                              environment, get_device, check_types, check_ranges, config_from, read_config, refuse_overwrite, prepare_run_dir,
-                              run_config, finite_weights, to_json, write_atomic, append_line, save_torch, make_dir)
+from .core import (SemiperturbError, DivergedError, Progress, FiniteWatch, environment, get_device,
+    check_types, check_ranges, config_from, read_config, refuse_overwrite, prepare_run_dir, run_config,
+    finite_weights, to_json, write_atomic, append_line, save_torch, make_dir)
+from .data import ImageData, DeviceSampler, load_dataset, split_labeled
 from .augment import to_float, weak_aug, strong_aug, cutout, draw_weak, apply_weak, draw_strong, apply_strong
 from .models import make_model, load_checkpoint, load_classifier, on_device, autocast
 from .cvae import load_cvae, draw_diagram
@@ -460,7 +461,7 @@ def summarize(log:list, device='cpu') -> dict:
 class ProgressCallback(Callback):
     "Bars, a table row per evaluation and a live loss/accuracy plot for a person; one plain line per evaluation in a log (`bars=False`)."
     order = 50
-    def __init__(self, bars:bool=None): self.bars = bars                       # None: `semiperturb.data.interactive()`
+    def __init__(self, bars:bool=None): self.bars = bars                       # None: `semiperturb.core.interactive()`
     def before_fit(self):
         c = self.trainer.cfg
         self.n_evals = -(-c.steps // c.eval_every)
@@ -612,7 +613,7 @@ class DivergenceGuard(Callback):
 RUNTIME_KEYS = ('device', 'compile', 'compile_strict', 'cuda_graphs', 'sgd_impl', 'data_dir')  # config keys a resumed run may change
 
 def _prepare_run_dir(run_dir, cfg, resume) -> bool:
-    "Check run folder `run_dir` (`semiperturb.data.prepare_run_dir`, on rank 0 only); True when it holds a checkpoint to resume from."
+    "Check run folder `run_dir` (`semiperturb.core.prepare_run_dir`, on rank 0 only); True when it holds a checkpoint to resume from."
     if dist_env()[0] != 0: return resume and (Path(run_dir)/'checkpoint.pt').is_file()   # rank 0 owns the run directory
     return prepare_run_dir(run_dir, asdict(cfg), resume, RUNTIME_KEYS, {f.name: f.default for f in fields(FixMatchConfig)})  # older runs: defaults
 

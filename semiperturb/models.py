@@ -8,7 +8,7 @@ from functools import partial
 import torch, torch.nn as nn, torch.nn.functional as F
 import contextlib, os, shutil, tempfile
 from pathlib import Path
-from .data import SemiperturbError, save_torch, make_dir
+from .core import SemiperturbError, save_torch, make_dir
 
 # %% auto #0
 __all__ = ['ARCHS', 'CLASSIFIER_KEYS', 'Normalize', 'conv3x3', 'conv1x1', 'batch_norm', 'lrelu', 'init_weights', 'ResidualBlock',

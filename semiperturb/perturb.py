@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib.pyplot as plt
 from scipy.stats import beta as beta_dist, binomtest, chi2, norm
-from .data import (SemiperturbError, load_dataset, get_device, refuse_overwrite, environment, check_range, RESIZE_HINT,
-                              write_atomic, make_dir, to_json)
+from .core import (SemiperturbError, get_device, refuse_overwrite, environment, check_range,
+    write_atomic, make_dir, to_json)
+from .data import load_dataset, RESIZE_HINT
 from .augment import to_float, weak_aug, strong_aug, cutout, rand_augment, show_image_grid
 from .cvae import CVAE, CVAEConfig, cvae_loss, fixmatch_pair, pair_fn, load_cvae, make_cvae, cvae_config, cvae_diagnosis, diagnosis_table
 from .models import load_classifier

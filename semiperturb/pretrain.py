@@ -10,9 +10,10 @@ from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib.pyplot as plt
 from fastcore.basics import patch
-from .data import (SemiperturbError, DivergedError, ImageData, DeviceSampler, Progress, FiniteWatch, load_dataset, environment,
-                              get_device, check_types, check_ranges, config_from, refuse_overwrite, prepare_run_dir, run_config, to_json,
-                              write_atomic, append_line, save_torch, make_dir, finite_weights)
+from .core import (SemiperturbError, DivergedError, Progress, FiniteWatch, environment, get_device,
+    check_types, check_ranges, config_from, refuse_overwrite, prepare_run_dir, run_config, to_json, write_atomic,
+    append_line, save_torch, make_dir, finite_weights)
+from .data import ImageData, DeviceSampler, load_dataset
 from .augment import to_float, weak_aug, strong_aug
 from .models import ARCHS, make_model, on_device, autocast
 from .cvae import load_cvae
@@ -261,7 +262,7 @@ def load_state_dict(self:Pretrainer, ck:dict):
     self.gen.set_state(ck['rng']['views'].cpu())
 
 def _save_atomic(obj, path):
-    "`torch.save` to `path`, whole or not at all (`semiperturb.data.save_torch`)."
+    "`torch.save` to `path`, whole or not at all (`semiperturb.core.save_torch`)."
     save_torch(obj, path)
 
 # %% ../nbs/04a_pretrain.ipynb #ecfe41ea
@@ -367,7 +368,7 @@ def load_encoder(path, # an `encoder.pt` written by `semiperturb pretrain`
 RUNTIME_KEYS = ('device', 'data_dir')  # config keys a resumed run may change
 
 def _prepare_run_dir(p:Path, cfg:PretrainConfig, resume:bool) -> bool:
-    "Check run folder `p` (`semiperturb.data.prepare_run_dir`); True when it holds a checkpoint to resume from."
+    "Check run folder `p` (`semiperturb.core.prepare_run_dir`); True when it holds a checkpoint to resume from."
     return prepare_run_dir(p, asdict(cfg), resume, RUNTIME_KEYS, {f.name: f.default for f in fields(PretrainConfig)})  # older runs: defaults
 
 def _load_run(path, device):

@@ -3,7 +3,8 @@ import pytest
 
 def have_fashion_mnist() -> bool:
     "True when `semiperturb.data` finds the four Fashion-MNIST files without downloading."
-    from semiperturb.data import DataError, _fashion_dir
+    from semiperturb.core import DataError
+    from semiperturb.data import _fashion_dir
     try: _fashion_dir(download=False); return True
     except DataError: return False
 

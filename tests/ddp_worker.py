@@ -7,7 +7,8 @@ running (a process that exits with them may abort: `terminate called without an 
 import sys
 from pathlib import Path
 import torch
-from semiperturb.data import ImageData, SemiperturbError
+from semiperturb.core import SemiperturbError
+from semiperturb.data import ImageData
 from semiperturb.fixmatch import FixMatchConfig, Trainer, Callback, CancelFitException, fit, leave_distributed
 
 def tiny_data(n=64, shape=(1, 12, 12), k=4):

@@ -135,7 +135,7 @@ def test_help_imports_no_command():
     code = ("import sys\nfrom semiperturb.cli import main\ntry: main(['--help'])\nexcept SystemExit: pass\n"
             "print(sorted(m for m in sys.modules if m.startswith('semiperturb.')))")
     r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0 and "['semiperturb.cli', 'semiperturb.data']" in r.stdout, r.stdout + r.stderr
+    assert r.returncode == 0 and "['semiperturb.cli', 'semiperturb.core']" in r.stdout, r.stdout + r.stderr
 
 def test_command_summaries_are_their_docstrings():
     from semiperturb.cli import COMMANDS, command

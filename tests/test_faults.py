@@ -5,7 +5,7 @@ interrupted; a full disk is one line, and the run resumes once there is room.
 
 The bad inputs run in-process through `semiperturb.cli.main` (fast: torch is imported once), the rows marked `script`
 through the installed console script, as a user would; the kills need a process of their own, so they use the
-console script too, with `SEMIPERTURB_KILL_AT` (`semiperturb.data.kill_point`) choosing the moment."""
+console script too, with `SEMIPERTURB_KILL_AT` (`semiperturb.core.kill_point`) choosing the moment."""
 import hashlib, json, math, os, re, resource, shlex, shutil, signal, subprocess, sys, time
 from pathlib import Path
 import numpy as np, pytest, torch

@@ -1,4 +1,4 @@
-"""The pipeline runs one way. The notebooks are ordered by their file names (00_data, 01_augment, ..., 08_bench),
+"""The pipeline runs one way. The notebooks are ordered by their file names (00_core, 00a_data, 01_augment, ..., 08_bench),
 and each exports one module (its `#| default_exp`). A module imports only modules of earlier notebooks; every code
 cell of a notebook (its tests included) imports only its own module and earlier ones; and no two modules import
 each other, directly or through others. Imports are read with `ast`, so an import inside a function counts too."""

@@ -18,10 +18,10 @@ def test_export_drift_is_caught(copy):
     assert any('data.py' in p for p in export_diff(copy))
 
 def test_clean_drift_is_caught(copy):
-    nb = copy/'nbs'/'00_data.ipynb'
+    nb = copy/'nbs'/'00a_data.ipynb'
     d = json.loads(nb.read_text()); d['cells'][0]['metadata']['scrolled'] = True; d['metadata']['widgets'] = {}
     nb.write_text(json.dumps(d))
-    assert clean_diff(copy) == ['nbs/00_data.ipynb is not clean: run `nbdev_clean`']
+    assert clean_diff(copy) == ['nbs/00a_data.ipynb is not clean: run `nbdev_clean`']
 
 def test_readme_drift_is_caught(copy):
     nb = copy/'nbs'/'index.ipynb'

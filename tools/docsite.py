@@ -4,7 +4,7 @@
 (`proc_nbs`: front matter from the title cell, `show_doc` for every exported symbol, executed the way nbdev does
 it, hidden cells removed, doc links added), turns each processed notebook into a Markdown page with its STORED
 outputs (nothing else is executed) and builds the site with MkDocs. Pages get the URLs Quarto would give them
-(`00_data.ipynb` -> `data.html`), so nbdev's doc links work in both sites. TeX math (`$...$`, `$$...$$`) is
+(`00a_data.ipynb` -> `data.html`), so nbdev's doc links work in both sites. TeX math (`$...$`, `$$...$$`) is
 found by pymdownx.arithmatex and rendered to MathML at build time (latex2mathml, in this file's `on_page_content`
 MkDocs hook): browsers draw MathML natively, so the site needs no MathJax/KaTeX and works offline.
 
@@ -30,7 +30,7 @@ def notebooks(root=ROOT) -> list:
     return sorted(nbs, key=lambda p: (p.stem != 'index', p.name))
 
 def page_name(nb_path) -> str:
-    "The page a notebook becomes, as Quarto names it for nbdev: `00_data.ipynb` -> `data`, `index` -> `index`."
+    "The page a notebook becomes, as Quarto names it for nbdev: `00a_data.ipynb` -> `data`, `index` -> `index`."
     return re.sub(r'^\d+[a-zA-Z0-9]*_', '', Path(nb_path).stem)
 
 def skip_flags(nbs_dir, flags) -> int:

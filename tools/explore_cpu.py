@@ -163,7 +163,8 @@ def setting_config(name):
 def time_settings(names, steps=20, warmup=5, repeats=3, out=None):
     "Seconds per training step (with callbacks) and per evaluation of each setting, timed interleaved; writes a record."
     import datetime, statistics, time, torch
-    from semiperturb.data import load_dataset, environment
+    from semiperturb.core import environment
+    from semiperturb.data import load_dataset
     from semiperturb.fixmatch import Trainer, train_config
     data = load_dataset('fashion-mnist', download=False)
     trainers, threads = {}, torch.get_num_threads()

@@ -59,7 +59,7 @@ def count(preset, out, variants=None) -> dict:
 def write_table(preset, out):
     "OUT/results/table.md from every record there (each `semiperturb study` call writes the table of its own runs only)."
     from semiperturb.experiments import STUDY_PRESETS, load_records, study_table
-    from semiperturb.data import write_atomic
+    from semiperturb.core import write_atomic
     recs, base = load_records(Path(out)/'results'), STUDY_PRESETS[preset]['base']
     if not recs: return
     table = '\n\n'.join(f"**fashion-mnist, {n} labels** ({base['arch']}, {base['steps']} steps)\n\n" + study_table(recs, n)
