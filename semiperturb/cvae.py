@@ -11,18 +11,21 @@ from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib.pyplot as plt
 from matplotlib.patches import FancyBboxPatch
+from fastcore.basics import patch
 from .core import (SemiperturbError, DivergedError, Progress, FiniteWatch, get_device, check_types,
     check_ranges, check_range, config_from, refuse_overwrite, to_json, write_atomic, append_line, save_torch,
     make_dir, write_error, finite_weights)
 from .data import ImageData, DeviceSampler, load_dataset, RESIZE_HINT
 from .augment import to_float, weak_aug, strong_aug
+from .models import load_checkpoint
+from .loop import Loop, fit_run
 
 # %% auto #0
-__all__ = ['CVAE_RANGES', 'GENERATORS', 'CVAE_PRESETS', 'RESIDUAL_CLAMP', 'CKPT_KIND', 'CVAEConfig', 'cvae_config', 'ResBlock',
-           'trunk', 'bounded_logvar', 'Encoder', 'Prior', 'Recognition', 'Generator', 'CVAE', 'make_cvae',
-           'draw_diagram', 'show_generator', 'kl_normal', 'cvae_loss', 'fixmatch_pair', 'pair_fn', 'cvae_schedule',
-           'evaluate_cvae', 'train_cvae', 'save_cvae', 'load_cvae', 'train_cvae_cmd', 'cvae_diagnosis',
-           'diagnosis_table', 'show_cvae_curves']
+__all__ = ['CVAE_RANGES', 'GENERATORS', 'CVAE_PRESETS', 'RESIDUAL_CLAMP', 'CVAE_RUN_KIND', 'CKPT_KIND', 'CVAEConfig',
+           'cvae_config', 'ResBlock', 'trunk', 'bounded_logvar', 'Encoder', 'Prior', 'Recognition', 'Generator', 'CVAE',
+           'make_cvae', 'draw_diagram', 'show_generator', 'kl_normal', 'cvae_loss', 'fixmatch_pair', 'pair_fn',
+           'cvae_schedule', 'evaluate_cvae', 'CVAETrainer', 'train_cvae', 'save_cvae', 'load_cvae', 'train_cvae_cmd',
+           'cvae_diagnosis', 'diagnosis_table', 'show_cvae_curves']
 
 # %% ../nbs/03_cvae.ipynb #65a1674b
 @dataclass
@@ -274,50 +277,84 @@ def _heldout_pairs(data, device, pairs, n=256, seed=1234):
     return pairs(to_float(data.test_x[:n].to(device)), g)
 
 # %% ../nbs/03_cvae.ipynb #983f95c0
-def _check_finite(watch, cvae, cfg, spe):
-    "Raise `DivergedError` if a loss went bad (`watch`) or the weights of `cvae` are no longer finite."
-    bad = watch.first()
-    if bad is None and not finite_weights(cvae): bad = (watch.start if watch.eager else None, float('nan'))
-    if bad is None: return
-    step, v = bad
-    where = f"at step {step} (epoch {(step - 1) // spe + 1})" if step else "by the end of an epoch"
-    raise DivergedError(f"the loss became non-finite ({v}) {where}; no model is saved; lower --lr (now {cfg.lr:g}) and train again")
+CVAE_RUN_KIND = 'semiperturb-cvae-run'
 
-def train_cvae(data, cfg:CVAEConfig=None, out=None, pairs=None, device=None, progress:bool=True):
-    "Train a CVAE on pairs made from `data`'s unlabeled images (`ImageData` or uint8 NCHW); returns (cvae, history)."
-    cfg, device = cfg or CVAEConfig(), get_device(device)
-    pairs = pairs or pair_fn(cfg)
-    x_unl = _images(data)
-    torch.manual_seed(cfg.seed)
-    cvae = make_cvae(tuple(x_unl.shape[1:]), cfg).to(device).train()
-    opt = torch.optim.Adam(cvae.parameters(), lr=cfg.lr)
-    spe = cfg.steps_per_epoch or max(1, len(x_unl) // cfg.batch_size)
-    sampler = DeviceSampler(x_unl, batch_size=cfg.batch_size, device=device, seed=cfg.seed)
-    g, held = torch.Generator(device=device).manual_seed(cfg.seed), _heldout_pairs(data, device, pairs)
-    log, history, t0 = Path(out) / 'metrics.jsonl' if out else None, [], time.time()
-    if log: write_atomic(log, '')
-    watch = FiniteWatch(device)
-    bars = Progress(cfg.epochs, ['epoch', 'recon', 'kl', 'heldout_recon', 'heldout_kl', 'time'], quiet=not progress)
-    for epoch in range(cfg.epochs):
-        bars.segment(epoch, spe); tot = torch.zeros(2, device=device)
-        for i in range(spe):
-            lr, beta = cvae_schedule((epoch * spe + i) / (cfg.epochs * spe), cfg)
-            for pg in opt.param_groups: pg['lr'] = lr
-            x, xt = pairs(to_float(next(sampler)), g)  # (B, C, H, W) x2, in [0, 1]
-            sse, kl = cvae_loss(xt, *cvae(x, xt))
-            loss = sse + beta * kl
-            if watch.update(loss): break                                          # CPU: stop at once
-            opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
-            tot += torch.stack([sse.detach(), kl.detach()]); bars.step(i + 1)
-        _check_finite(watch, cvae, cfg, spe)
-        rec = dict(epoch=epoch + 1, step=(epoch + 1) * spe, recon=(tot[0] / spe).item(), kl=(tot[1] / spe).item(),
-                   beta=beta, lr=lr, seconds=round(time.time() - t0, 1))  # .item(): a device sync point, once an epoch
-        if held is not None: rec.update({f'heldout_{k}': v for k, v in evaluate_cvae(cvae, *held).items()})
-        history.append(rec)
-        if log: append_line(log, to_json(rec))
-        bars.row(*(rec.get(k) for k in ('epoch', 'recon', 'kl', 'heldout_recon', 'heldout_kl', 'seconds')))
-    bars.close()
-    return cvae.eval(), history
+class CVAETrainer(Loop):
+    "The state of a CVAE run on pairs made from `data`'s unlabeled images (`ImageData` or uint8 NCHW); `fit` trains it."
+    progress_cols = (('epoch', 'epoch'), ('recon', 'recon'), ('kl', 'kl'), ('heldout_recon', 'heldout_recon'),
+                     ('heldout_kl', 'heldout_kl'), ('time', 'seconds'))
+    def __init__(self, data, cfg:CVAEConfig=None, pairs=None, device=None, cbs=()):
+        self.cfg, device = cfg or CVAEConfig(), get_device(device)
+        self.pairs, x = pairs or pair_fn(self.cfg), _images(data)
+        torch.manual_seed(self.cfg.seed)                                       # the latent draws come from the global generator
+        self.model = make_cvae(tuple(x.shape[1:]), self.cfg).to(device).train()
+        self.opt = torch.optim.Adam(self.model.parameters(), lr=self.cfg.lr)
+        self.spe = self.cfg.steps_per_epoch or max(1, len(x) // self.cfg.batch_size)
+        self.sampler = DeviceSampler(x, batch_size=self.cfg.batch_size, device=device, seed=self.cfg.seed)
+        self.gen, self.held = torch.Generator(device=device).manual_seed(self.cfg.seed), _heldout_pairs(data, device, self.pairs)
+        self.sums = torch.zeros(2, device=device)                              # SSE and KL since the epoch began
+        super().__init__(self.cfg.epochs * self.spe, self.spe, device, cbs)
+
+# %% ../nbs/03_cvae.ipynb #5bce7a7e
+@patch
+def one_step(self:CVAETrainer):
+    "One CVAE step on a batch of pairs (x, x~)."
+    self.lr, self.beta = cvae_schedule(self.step / self.steps, self.cfg)
+    for pg in self.opt.param_groups: pg['lr'] = self.lr
+    x, xt = self.pairs(to_float(next(self.sampler)), self.gen)                  # (B, C, H, W) x2, in [0, 1]
+    sse, kl = cvae_loss(xt, *self.model(x, xt))
+    self.loss = sse + self.beta * kl
+    self.opt.zero_grad(set_to_none=True); self.loss.backward(); self.opt.step()
+    self.sums += torch.stack([sse.detach(), kl.detach()]); self.step += 1
+
+@patch
+def metrics(self:CVAETrainer) -> dict:
+    "An epoch's metrics line: mean reconstruction error and KL, the schedule, and the held-out pairs' numbers."
+    recon, kl = (self.sums / self.spe).tolist(); self.sums = torch.zeros_like(self.sums)  # a device sync, once an epoch
+    m = dict(epoch=self.step // self.spe, step=self.step, recon=recon, kl=kl, beta=self.beta, lr=self.lr)
+    if self.held is not None: m.update({f'heldout_{k}': v for k, v in evaluate_cvae(self.model, *self.held).items()})
+    return m
+
+@patch
+def diverged(self:CVAETrainer, bad) -> str:
+    step, v = bad or (self.step, float('nan'))
+    return (f"the loss became non-finite ({v}) at step {step} (epoch {(step - 1) // self.spe + 1}); no model is saved; "
+            f"lower --lr (now {self.cfg.lr:g}) and train again")
+
+# %% ../nbs/03_cvae.ipynb #9a82489a
+@patch
+def state_dict(self:CVAETrainer) -> dict:
+    "A checkpoint of the run: everything needed to continue it exactly."
+    cuda = {'cuda': torch.cuda.get_rng_state(self.device)} if self.device.type == 'cuda' else {}
+    return dict(kind=CVAE_RUN_KIND, model=self.model.state_dict(), opt=self.opt.state_dict(), step=self.step, log=self.log,
+                seconds=self.seconds, config=asdict(self.cfg), rng=dict(sampler=[self.sampler.gen.get_state(), self.sampler.order.cpu()],
+                                                                        pairs=self.gen.get_state(), torch=torch.get_rng_state(), **cuda))
+
+@patch
+def load_state_dict(self:CVAETrainer, ck:dict):
+    "Restore the state saved by `state_dict`."
+    self.model.load_state_dict(ck['model']); self.opt.load_state_dict(ck['opt'])
+    self.step, self.log, self.seconds = ck['step'], ck['log'], ck['seconds']
+    r = ck['rng']
+    self.sampler.gen.set_state(r['sampler'][0].cpu()); self.sampler.order = r['sampler'][1].to(self.device)  # states are CPU byte tensors
+    self.gen.set_state(r['pairs'].cpu()); torch.set_rng_state(r['torch'].cpu())
+    if 'cuda' in r and self.device.type == 'cuda': torch.cuda.set_rng_state(r['cuda'].cpu(), self.device)
+
+def _load_cvae_run(path, device):
+    return load_checkpoint(path, device, 'CVAE run checkpoint', ('kind', 'model', 'opt', 'step', 'log', 'seconds', 'rng'))
+
+def train_cvae(data, # `ImageData` or uint8 NCHW images
+               cfg:CVAEConfig=None, # the CVAE and its training (default: `CVAEConfig()`)
+               out=None, # the run folder: config.json, metrics.jsonl, checkpoint.pt (None: nothing written)
+               pairs=None, # `(u, generator) -> (x, x~)` (default: `pair_fn(cfg)`)
+               device=None, # auto, cpu or cuda
+               progress:bool=True, # bars or per-epoch lines
+               resume:bool=False, # continue the run in `out` from its checkpoint
+               until:int=None): # stop at the first epoch end at or after this step (resume later)
+    "Train a CVAE on pairs made from `data`'s unlabeled images; returns (cvae, history)."
+    cfg = cfg or CVAEConfig()
+    t = fit_run(lambda: CVAETrainer(data, cfg, pairs, device), cfg, out, resume, not progress, load=_load_cvae_run, until=until)
+    return t.model.eval(), t.log
 
 # %% ../nbs/03_cvae.ipynb #2899ce42
 CKPT_KIND = 'semiperturb-cvae'
@@ -359,6 +396,7 @@ def train_cvae_cmd(dataset:str='fashion-mnist', # a dataset name (fashion-mnist,
                    device:str='auto', # auto (CUDA if available), cpu or cuda
                    overwrite:bool=False, # replace the contents of an existing --out
                    quiet:bool=False, # no progress bars or per-epoch lines
+                   resume:bool=False, # continue the stopped run of this --out (its checkpoint waits in OUT/.train-cvae.partial)
                    **options:CVAEConfig): # `CVAEConfig` fields (`epochs=10`, `latent_dim=32`, ...); given ones override the preset
     "Train the CVAE of a perturbation set of strong views (FixMatch pairs) and save it."
     out, dev = refuse_overwrite(out, overwrite, folder=True), get_device(device)
@@ -367,14 +405,17 @@ def train_cvae_cmd(dataset:str='fashion-mnist', # a dataset name (fashion-mnist,
     cfg = cvae_config(preset, **options)
     data = load_dataset(dataset, data_dir, image_size, resize=RESIZE_HINT)
     made, tmp = not out.exists(), out / '.train-cvae.partial'                    # train beside the old model, not over it
-    shutil.rmtree(tmp, ignore_errors=True); make_dir(tmp)
+    if resume and not (tmp/'checkpoint.pt').is_file(): raise SemiperturbError(f"--resume: {out} holds no stopped run; drop --resume")
+    if not resume: shutil.rmtree(tmp, ignore_errors=True)
+    keep = False                                                                 # keep the checkpoint of a run stopped by Ctrl-C
     try:
-        cvae, hist = train_cvae(data, cfg, out=tmp, device=dev, progress=not quiet)
+        cvae, hist = train_cvae(data, cfg, out=tmp, device=dev, progress=not quiet, resume=resume)
         save_cvae(cvae, tmp / 'cvae.pt', data.name, data.mean, data.std, metrics=hist[-1])
         for f in ('metrics.jsonl', 'cvae.pt'): os.replace(tmp / f, out / f)
+    except KeyboardInterrupt: keep = True; raise
     except OSError as e: raise write_error(out, e) from None
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if not keep: shutil.rmtree(tmp, ignore_errors=True)
         if made and not any(out.iterdir()): out.rmdir()                          # nothing was written: leave no folder
     path = out / 'cvae.pt'
     print(f"saved {path}: recon {hist[-1]['recon']:.2f}  KL {hist[-1]['kl']:.2f}")

@@ -12,7 +12,6 @@ import torch, torch.nn as nn, torch.nn.functional as F, torch.distributed as dis
 from torch.nn.parallel import DistributedDataParallel
 import matplotlib.pyplot as plt
 from fastcore.basics import patch
-from fastprogress.fastprogress import ConsoleMasterBar
 from .core import (SemiperturbError, DivergedError, Progress, FiniteWatch, environment, get_device,
     check_types, check_ranges, config_from, read_config, refuse_overwrite, prepare_run_dir, run_config,
     finite_weights, to_json, write_atomic, append_line, save_torch, make_dir)
@@ -22,15 +21,16 @@ from .models import make_model, load_checkpoint, load_classifier, on_device, aut
 from .cvae import load_cvae, draw_diagram
 from .perturb import cvae_strong
 from .pretrain import load_encoder
+from .loop import Loop, Callback, CancelFitException, DivergenceGuard, ProgressCallback, RunDir, fit_run
 
 # %% auto #0
 __all__ = ['RANGES', 'SGD_IMPLS', 'SGD_KERNELS', 'STRONG_SOURCES', 'CVAE_SOURCES', 'RANK_SEED_STRIDE', 'RUNTIME_KEYS', 'PRESETS',
            'fixmatch_loss', 'FixMatchConfig', 'config_from_dict', 'param_groups', 'make_sgd', 'cosine_lr', 'EMA',
            'get_strong', 'show_framework', 'make_strong', 'Compiled', 'safe_compile', 'weak_view', 'strong_view',
-           'dist_env', 'init_distributed', 'leave_distributed', 'evaluate', 'CancelFitException', 'Callback', 'Trainer',
-           'EMACallback', 'Recorder', 'summarize', 'ProgressCallback', 'tensorboard_writer', 'TensorBoardCallback',
-           'show_curves', 'RunDir', 'DivergenceGuard', 'fit', 'resolve_preset', 'run_name', 'train_cmd', 'train_config',
-           'show_runs', 'load_run', 'run_minutes', 'runs_table', 'show_accuracy_vs_time', 't_interval', 'preset_table']
+           'dist_env', 'init_distributed', 'leave_distributed', 'evaluate', 'Trainer', 'EMACallback', 'Recorder',
+           'summarize', 'tensorboard_writer', 'TensorBoardCallback', 'show_curves', 'fit', 'resolve_preset', 'run_name',
+           'train_cmd', 'train_config', 'show_runs', 'load_run', 'run_minutes', 'runs_table', 'show_accuracy_vs_time',
+           't_interval', 'preset_table']
 
 # %% ../nbs/05_fixmatch.ipynb #464def7b
 def fixmatch_loss(logits_x:torch.Tensor, # (B, K) logits of the weakly augmented labeled batch
@@ -293,19 +293,12 @@ def evaluate(model:nn.Module, # classifier taking [0, 1] images
     model.train(was)
     return correct.item() / len(x)
 
-# %% ../nbs/05_fixmatch.ipynb #18b93e32
-class CancelFitException(Exception):
-    "Raise in a callback to stop training; `after_cancel_fit` and `after_fit` still run."
-
-class Callback:
-    "A hook into `Trainer`: define any of `before_fit`, `before_step`, `after_step`, `before_eval`, `after_eval`, `after_fit`."
-    order = 0  # callbacks run in increasing `order`
-    all_ranks = False  # with several processes: run on every one (True) or on rank 0 only
-    def __call__(self, event): getattr(self, event, lambda: None)()
-
 # %% ../nbs/05_fixmatch.ipynb #c99b967b
-class Trainer:
+class Trainer(Loop):
     "The state of a FixMatch run on `data` with `cfg`; `fit` trains it, calling `cbs` at each event."
+    progress_cols = (('step', 'step'), ('accuracy', 'accuracy'), ('sup_loss', 'sup_loss'), ('unsup_loss', 'unsup_loss'),
+                     ('mask_rate', 'mask_rate'), ('pl_acc', 'pseudo_label_accuracy'), ('time', 'seconds'))
+    graph = (('sup loss', 'unsup loss', 'test accuracy'), ('sup_loss', 'unsup_loss', 'accuracy'))  # the live plot in a notebook
     def __init__(self, cfg:FixMatchConfig, data:ImageData, strong_fn=None, cbs=()):
         self.cfg, self.data = cfg, data
         self.rank, self.world, self.device = init_distributed(cfg)                # (0, 1, cfg's device) outside torchrun
@@ -320,18 +313,10 @@ class Trainer:
         self.opt = make_sgd(self.model, cfg, self.device)
         self._step_fns(strong_fn)
         self._samplers()
-        self.test = data.test_x.to(self.device), data.test_y.to(self.device)
-        self.step, self.seconds, self.log, self.yu = 0, 0., [], None
-        self.cbs = sorted([cb for cb in (EMACallback(), Recorder(), *cbs) if self.rank == 0 or cb.all_ranks], key=lambda c: c.order)
-        for cb in self.cbs: cb.trainer = self
+        self.test, self.yu = (data.test_x.to(self.device), data.test_y.to(self.device)), None
+        super().__init__(cfg.steps, cfg.eval_every, self.device, (EMACallback(), Recorder(), *cbs))
 
-    def __call__(self, event):
-        for cb in self.cbs: cb(event)
-
-    def _with_events(self, f, name, ex=()):
-        try: self(f'before_{name}'); f()
-        except ex: self(f'after_cancel_{name}')
-        self(f'after_{name}')
+    def fix_divergence(self): return f"lower --lr (now {self.cfg.lr:g}) and train again with another --out"
 
 # %% ../nbs/05_fixmatch.ipynb #3b5ff9bb
 _NO_BUFFER_SYNC = ({'forward_sync_buffers': False} if 'forward_sync_buffers' in inspect.signature(DistributedDataParallel).parameters
@@ -389,7 +374,8 @@ def one_step(self:Trainer):
 
 # %% ../nbs/05_fixmatch.ipynb #2942624e
 @patch
-def _do_eval(self:Trainer):
+def metrics(self:Trainer):
+    "The EMA model's test accuracy (on rank 0); `Recorder` writes the metrics line."
     if self.world > 1: self.rank_rng = _all_gather(_rng_state(self), self.world)  # each process's generators, for the checkpoint
     self.accuracy = evaluate(self.ema.model, *self.test, self.cfg.eval_batch_size, self.cfg.bf16, self.cfg.channels_last) if self.rank == 0 else None
 
@@ -404,19 +390,6 @@ def _eval(self:Trainer):
     if stop.item() == 2: raise err or DivergedError('the run diverged (rank 0 says where); lower --lr and train again with another --out')
     if stop.item(): raise CancelFitException()
 
-@patch
-def _do_fit(self:Trainer):
-    c = self.cfg
-    while self.step < c.steps:
-        self._with_events(self.one_step, 'step')
-        if self.step % c.eval_every == 0 or self.step == c.steps: self._eval()
-
-@patch
-def fit(self:Trainer):
-    "Train from the current step to `cfg.steps`."
-    self._with_events(self._do_fit, 'fit', CancelFitException)
-    return self
-
 # %% ../nbs/05_fixmatch.ipynb #0a0f904f
 class EMACallback(Callback):
     "Update the trainer's EMA model after every step."
@@ -425,7 +398,7 @@ class EMACallback(Callback):
 class Recorder(Callback):
     "Accumulate step statistics on the device; append a metrics dict to `trainer.log` at each evaluation."
     order, all_ranks = -10, True
-    def before_fit(self): self.t0, self.acc = time.time() - self.trainer.seconds, None
+    def before_fit(self): self.acc = None
 
     def after_step(self):
         t, s = self.trainer, self.trainer.stats
@@ -443,7 +416,6 @@ def after_eval(self:Recorder):
     t = self.trainer
     if t.world > 1: dist.all_reduce(self.acc)                            # sums over the processes: the global batch
     sup, unsup, masked, nu, masked_known, right, n = self.acc.tolist()  # the one host sync per evaluation
-    t.seconds = time.time() - self.t0
     t.log.append(dict(step=t.step, accuracy=t.accuracy, sup_loss=sup / n, unsup_loss=unsup / n,
                       mask_rate=masked / nu if nu else 0., pseudo_label_accuracy=right / masked_known if masked_known else None,
                       lr=cosine_lr(t.step - 1, t.cfg.steps, t.cfg.lr), seconds=round(t.seconds, 2)))
@@ -456,40 +428,6 @@ def summarize(log:list, device='cpu') -> dict:
     return dict(accuracy=last['accuracy'], best_accuracy=max(accs), median20_accuracy=statistics.median(accs[-20:]),
                 sup_loss=last['sup_loss'], unsup_loss=last['unsup_loss'], mask_rate=last['mask_rate'],
                 pseudo_label_accuracy=last['pseudo_label_accuracy'], steps=last['step'], seconds=last['seconds'], device=str(device))
-
-# %% ../nbs/05_fixmatch.ipynb #89e55ba6
-class ProgressCallback(Callback):
-    "Bars, a table row per evaluation and a live loss/accuracy plot for a person; one plain line per evaluation in a log (`bars=False`)."
-    order = 50
-    def __init__(self, bars:bool=None): self.bars = bars                       # None: `semiperturb.core.interactive()`
-    def before_fit(self):
-        c = self.trainer.cfg
-        self.n_evals = -(-c.steps // c.eval_every)
-        self.p = Progress(self.n_evals, ['step', 'accuracy', 'sup_loss', 'unsup_loss', 'mask_rate', 'pl_acc', 'time'], self.bars)
-        self.graph = self.p.bars and not isinstance(self.p.mb, ConsoleMasterBar)  # a notebook
-        if self.graph: self.p.mb.names = ['sup loss', 'unsup loss', 'test accuracy']  # graph legend
-        self._bar()
-
-    def _bar(self):
-        t = self.trainer
-        self.start = t.step - t.step % t.cfg.eval_every
-        self.p.segment(self.start // t.cfg.eval_every, min(t.cfg.eval_every, t.cfg.steps - self.start), t.step - self.start)
-
-    def after_step(self): self.p.step(self.trainer.step - self.start)
-
-# %% ../nbs/05_fixmatch.ipynb #e46eea94
-@patch
-def after_eval(self:ProgressCallback):
-    t, m = self.trainer, self.trainer.log[-1]
-    self.p.row(*(m[k] for k in ('step', 'accuracy', 'sup_loss', 'unsup_loss', 'mask_rate', 'pseudo_label_accuracy', 'seconds')))
-    if self.graph:
-        steps = [m['step'] for m in t.log]
-        self.p.mb.update_graph([[steps, [m[k] for m in t.log]] for k in ('sup_loss', 'unsup_loss', 'accuracy')],
-                               [0, t.cfg.steps], [0, max(1., *(m['sup_loss'] for m in t.log), *(m['unsup_loss'] for m in t.log))])
-    if t.step < t.cfg.steps: self._bar()
-
-@patch
-def after_fit(self:ProgressCallback): self.p.close()
 
 # %% ../nbs/05_fixmatch.ipynb #b66f85a1
 def tensorboard_writer(log_dir):
@@ -572,50 +510,15 @@ def _load_checkpoint(path, device='cpu'):
 def _write_json(path, obj): write_atomic(path, to_json(obj, indent=2) + '\n')
 
 # %% ../nbs/05_fixmatch.ipynb #dbd94c91
-class RunDir(Callback):
-    "Write `config.json`, `metrics.jsonl`, `checkpoint.pt` at each evaluation, and `summary.json`, `curves.png` at the end."
-    order = 10
-    def __init__(self, path): self.path = Path(path)
-    def before_fit(self):
-        t = self.trainer
-        make_dir(self.path)
-        _write_json(self.path/'config.json', asdict(t.cfg))
-        write_atomic(self.path/'metrics.jsonl', ''.join(to_json(m) + '\n' for m in t.log))
-
-    def after_eval(self):
-        t = self.trainer
-        append_line(self.path/'metrics.jsonl', to_json(t.log[-1]))
-        save_torch(t.state_dict(), self.path/'checkpoint.pt')
-
-    def after_fit(self):
-        t = self.trainer
-        if not t.log: return
-        _write_json(self.path/'summary.json', dict(summarize(t.log, t.device), environment=environment(t.device)))
-        buf = io.BytesIO(); fig = show_curves(t.log); fig.savefig(buf, format='png', dpi=100, bbox_inches='tight'); plt.close(fig)
-        write_atomic(self.path/'curves.png', buf.getbuffer())
-
-# %% ../nbs/05_fixmatch.ipynb #493b9f5d
-class DivergenceGuard(Callback):
-    "Stop the run with `DivergedError` at the first non-finite loss: each step on the CPU, at each evaluation (before anything is written) on a GPU."
-    order = -20
-    def before_fit(self): self.watch = FiniteWatch(self.trainer.device, self.trainer.step)
-    def after_step(self):  # with several processes, rank 0 stops them all at the next evaluation (`Trainer._eval`)
-        if self.watch.update(self.trainer.loss) and self.trainer.world == 1: self._stop()
-    def before_eval(self):
-        if self.watch.first() is not None or not finite_weights(self.trainer.model): self._stop()
-    def _stop(self):
-        t, bad = self.trainer, self.watch.first()
-        what = f"the loss became non-finite ({bad[1]}) at step {bad[0]}" if bad else f"the weights (or their batch-norm statistics) became non-finite by step {t.step}"
-        last = f"the last good checkpoint (step {t.log[-1]['step']}) is kept" if t.log else "no checkpoint had been written yet"
-        raise DivergedError(f"{what}; {last}; lower --lr (now {t.cfg.lr:g}) and train again with another --out")
+@patch
+def finish(self:Trainer, path):
+    "A finished (or cancelled) run's `summary.json` and `curves.png` in its folder `path` (`RunDir`)."
+    _write_json(path/'summary.json', dict(summarize(self.log, self.device), environment=environment(self.device)))
+    buf = io.BytesIO(); fig = show_curves(self.log); fig.savefig(buf, format='png', dpi=100, bbox_inches='tight'); plt.close(fig)
+    write_atomic(path/'curves.png', buf.getbuffer())
 
 # %% ../nbs/05_fixmatch.ipynb #28f55238
 RUNTIME_KEYS = ('device', 'compile', 'compile_strict', 'cuda_graphs', 'sgd_impl', 'data_dir')  # config keys a resumed run may change
-
-def _prepare_run_dir(run_dir, cfg, resume) -> bool:
-    "Check run folder `run_dir` (`semiperturb.core.prepare_run_dir`, on rank 0 only); True when it holds a checkpoint to resume from."
-    if dist_env()[0] != 0: return resume and (Path(run_dir)/'checkpoint.pt').is_file()   # rank 0 owns the run directory
-    return prepare_run_dir(run_dir, asdict(cfg), resume, RUNTIME_KEYS, {f.name: f.default for f in fields(FixMatchConfig)})  # older runs: defaults
 
 # %% ../nbs/05_fixmatch.ipynb #484659eb
 def fit(cfg:FixMatchConfig, # the run's configuration
@@ -627,12 +530,8 @@ def fit(cfg:FixMatchConfig, # the run's configuration
         cbs=()) -> Trainer: # extra callbacks
     "Train FixMatch with `cfg`, writing the run into `run_dir`; returns the `Trainer`."
     if run_dir is None and resume: raise SemiperturbError("resume needs a run directory")
-    ck = run_dir is not None and _prepare_run_dir(run_dir, cfg, resume)
     data = data if data is not None else load_dataset(cfg.dataset, cfg.data_dir)
-    cbs = [DivergenceGuard(), *([RunDir(run_dir)] if run_dir is not None else []), *([] if quiet else [ProgressCallback()]), *cbs]
-    t = Trainer(cfg, data, strong_fn, cbs)
-    if ck: t.load_state_dict(_load_checkpoint(Path(run_dir)/'checkpoint.pt', t.device) if t.rank == 0 else None)  # read on rank 0, sent to all
-    return t.fit()
+    return fit_run(lambda: Trainer(cfg, data, strong_fn), cfg, run_dir, resume, quiet, cbs, _load_checkpoint, RUNTIME_KEYS)
 
 # %% ../nbs/05_fixmatch.ipynb #329fe816
 PRESETS = {

@@ -18,6 +18,7 @@ from .augment import to_float, weak_aug, strong_aug
 from .models import ARCHS, make_model, on_device, autocast
 from .cvae import load_cvae
 from .perturb import sample_views
+from .loop import Loop, DivergenceGuard, fit_run
 
 # %% auto #0
 __all__ = ['PROBE_SEED', 'PRESETS', 'RUN_KIND', 'ENCODER_KIND', 'RUNTIME_KEYS', 'head_name', 'make_encoder', 'simclr_views',
@@ -203,9 +204,10 @@ def simclr_lr(step:int, steps:int, lr:float, warmup:float=0.05) -> float:
     return 0.5 * lr * (1 + math.cos(math.pi * (step - w) / max(1, steps - w)))
 
 # %% ../nbs/04a_pretrain.ipynb #02a29731
-class Pretrainer:
-    "The state of a SimCLR pre-training run of `cfg` on `data`; `fit` trains it."
-    def __init__(self, cfg:PretrainConfig, data:ImageData):
+class Pretrainer(Loop):
+    "The state of a SimCLR pre-training run of `cfg` on `data`; `fit` trains it, calling `cbs` at each event."
+    progress_cols = (('step', 'step'), ('loss', 'loss'), ('pos_top1', 'pos_top1'), ('knn_accuracy', 'knn_accuracy'), ('time', 'seconds'))
+    def __init__(self, cfg:PretrainConfig, data:ImageData, cbs=()):
         self.cfg, self.data, self.device = cfg, data, get_device(cfg.device)
         self.mf = torch.channels_last if on_device(cfg.channels_last, self.device) else torch.contiguous_format
         self.cvae = load_cvae(cfg.cvae, dataset=data, device=self.device)[0] if cfg.second_view == 'cvae' else None
@@ -220,7 +222,8 @@ class Pretrainer:
         self.unl = DeviceSampler(data.unlabeled_x, batch_size=cfg.batch_size, device=self.device, seed=cfg.seed)
         self.gen = torch.Generator(self.device).manual_seed(cfg.seed + 2)  # the views
         self.probe_data = [t.to(self.device) for t in probe_sets(data, cfg.probe_bank, cfg.probe_queries)]
-        self.step, self.seconds, self.log = 0, 0., []
+        self.sums, self.n = torch.zeros(2, device=self.device), 0                 # loss and pos_top1 since the last probe
+        super().__init__(cfg.steps, cfg.eval_every, self.device, cbs, eval_first=True)  # probe the random network first
 
 # %% ../nbs/04a_pretrain.ipynb #e3a965ef
 @patch
@@ -236,6 +239,7 @@ def one_step(self:Pretrainer):
     self.opt.zero_grad(set_to_none=True)
     self.loss.backward()
     self.opt.step()
+    self.sums += torch.stack([self.loss.detach(), self.top1]); self.n += 1
     self.step += 1
 
 @patch
@@ -243,6 +247,14 @@ def probe(self:Pretrainer) -> float:
     "k-NN probe accuracy of the current encoder."
     c = self.cfg
     return knn_accuracy(self.model.encoder, *self.probe_data, self.data.num_classes, c.knn_k, c.knn_t, self.mf)
+
+@patch
+def metrics(self:Pretrainer) -> dict:
+    "A probe's metrics line: the mean loss and `pos_top1` since the last probe, the probe's accuracy, the learning rate."
+    loss, top1 = (self.sums / self.n).tolist() if self.n else (None, None)      # the one host sync per probe
+    self.sums, self.n = torch.zeros_like(self.sums), 0
+    c = self.cfg
+    return dict(step=self.step, loss=loss, pos_top1=top1, knn_accuracy=self.probe(), lr=simclr_lr(max(0, self.step - 1), c.steps, c.lr, c.warmup))
 
 # %% ../nbs/04a_pretrain.ipynb #16f633d7
 RUN_KIND = 'semiperturb-pretrain-run'
@@ -261,55 +273,15 @@ def load_state_dict(self:Pretrainer, ck:dict):
     self.unl.gen.set_state(ck['rng']['unl'][0].cpu()); self.unl.order = ck['rng']['unl'][1].to(self.device)  # states are CPU byte tensors
     self.gen.set_state(ck['rng']['views'].cpu())
 
-def _save_atomic(obj, path):
-    "`torch.save` to `path`, whole or not at all (`semiperturb.core.save_torch`)."
-    save_torch(obj, path)
-
 # %% ../nbs/04a_pretrain.ipynb #ecfe41ea
 @patch
-def _check_finite(self:Pretrainer):
-    "Raise `DivergedError` if a loss since the start of `fit` was not finite, or the weights are not."
-    bad = self.watch.first()
-    if bad is None and finite_weights(self.model): return
-    what = f"the loss became non-finite ({bad[1]}) at step {bad[0]}" if bad else f"the weights (or their batch-norm statistics) became non-finite by step {self.step}"
-    last = f"the last good checkpoint (step {self.log[-1]['step']}) is kept" if self.log else "no checkpoint had been written yet"
-    raise DivergedError(f"{what}; {last}; lower --lr (now {self.cfg.lr:g}) or raise --temperature (now {self.cfg.temperature:g}), "
-                        "and pre-train again with another --out")
+def fix_divergence(self:Pretrainer) -> str:
+    return f"lower --lr (now {self.cfg.lr:g}) or raise --temperature (now {self.cfg.temperature:g}), and pre-train again with another --out"
 
 @patch
-def _record(self:Pretrainer, run_dir=None, stats=None, bars=None):
-    "Probe, append a metrics line to the log (and `run_dir/metrics.jsonl`), checkpoint, show the row."
-    self._check_finite()
-    loss, top1 = stats.tolist() if stats is not None else (None, None)          # the one host sync per probe
-    acc = self.probe()
-    self.seconds = time.time() - self._t0
-    m = dict(step=self.step, loss=loss, pos_top1=top1, knn_accuracy=acc,
-             lr=simclr_lr(max(0, self.step - 1), self.cfg.steps, self.cfg.lr, self.cfg.warmup), seconds=round(self.seconds, 2))
-    self.log.append(m)
-    if run_dir is not None:
-        append_line(Path(run_dir)/'metrics.jsonl', to_json(m))
-        _save_atomic(self.state_dict(), Path(run_dir)/'checkpoint.pt')
-    if bars: bars.row(*(m[k] for k in ('step', 'loss', 'pos_top1', 'knn_accuracy', 'seconds')))
-
-@patch
-def fit(self:Pretrainer, run_dir=None, quiet:bool=False, until:int=None):
-    "Train to `cfg.steps` (or stop at the first probe at or after step `until`), probing and checkpointing every `eval_every` steps."
-    c = self.cfg
-    n_evals = -(-c.steps // c.eval_every)
-    stop = c.steps if until is None else min(c.steps, -(-until // c.eval_every) * c.eval_every)
-    bars = Progress(n_evals, ['step', 'loss', 'pos_top1', 'knn_accuracy', 'time'], quiet=quiet)
-    self._t0, self.watch = time.time() - self.seconds, FiniteWatch(self.device, self.step)
-    if not self.log: self._record(run_dir, None, bars)                           # step 0: the random network
-    while self.step < stop:
-        seg = self.step // c.eval_every
-        n = min((seg + 1) * c.eval_every, c.steps) - self.step
-        bars.segment(seg, n); tot = torch.zeros(2, device=self.device)
-        for i in range(n):
-            self.one_step(); tot += torch.stack([self.loss.detach(), self.top1]); bars.step(i + 1)
-            if self.watch.update(self.loss): break                                # the CPU knows at once
-        self._record(run_dir, tot / n, bars)
-    bars.close()
-    return self
+def finish(self:Pretrainer, path):
+    "A run that made its last step writes `encoder.pt` into its folder `path` (`RunDir`)."
+    if self.step == self.cfg.steps: self.write_encoder(path/'encoder.pt')
 
 # %% ../nbs/04a_pretrain.ipynb #7c5fc6cf
 ENCODER_KIND = 'semiperturb-encoder'
@@ -320,7 +292,7 @@ def save_encoder(encoder:nn.Module, path, arch:str, dataset:str, shape, num_clas
     ck = dict(kind=ENCODER_KIND, version=1, arch=arch, dataset=dataset, shape=list(shape), num_classes=num_classes,
               mean=list(mean), std=list(std), config=config, environment=json.loads(json.dumps(environment(device))),  # plain types: torch.__version__ is not a str
               state_dict={k: v.detach().cpu() for k, v in encoder.state_dict().items()}, **extra)
-    _save_atomic(ck, path)
+    save_torch(ck, path)
     return path
 
 @patch
@@ -367,10 +339,6 @@ def load_encoder(path, # an `encoder.pt` written by `semiperturb pretrain`
 # %% ../nbs/04a_pretrain.ipynb #3fe7b723
 RUNTIME_KEYS = ('device', 'data_dir')  # config keys a resumed run may change
 
-def _prepare_run_dir(p:Path, cfg:PretrainConfig, resume:bool) -> bool:
-    "Check run folder `p` (`semiperturb.core.prepare_run_dir`); True when it holds a checkpoint to resume from."
-    return prepare_run_dir(p, asdict(cfg), resume, RUNTIME_KEYS, {f.name: f.default for f in fields(PretrainConfig)})  # older runs: defaults
-
 def _load_run(path, device):
     try: ck = torch.load(path, map_location=device, weights_only=True)
     except Exception as e: raise SemiperturbError(f"{path}: not a readable checkpoint ({type(e).__name__}); start a new run with another --out") from None
@@ -387,19 +355,9 @@ def pretrain(cfg:PretrainConfig, # the run's configuration
              quiet:bool=False, # no progress bars or metrics rows
              until:int=None) -> Pretrainer: # stop at the first probe at or after this step (resume later)
     "Pre-train an encoder with SimCLR as `cfg` says, writing the run into `run_dir`; returns the `Pretrainer`."
-    p = Path(run_dir) if run_dir is not None else None
-    if p is None and resume: raise SemiperturbError("resume needs a run directory")
-    ck = p is not None and _prepare_run_dir(p, cfg, resume)
+    if run_dir is None and resume: raise SemiperturbError("resume needs a run directory")
     data = data if data is not None else load_dataset(cfg.dataset, cfg.data_dir)
-    t = Pretrainer(cfg, data)
-    if p is not None:
-        if ck: t.load_state_dict(_load_run(p/'checkpoint.pt', t.device))
-        make_dir(p)
-        write_atomic(p/'config.json', to_json(asdict(cfg), indent=2) + '\n')
-        write_atomic(p/'metrics.jsonl', ''.join(to_json(m) + '\n' for m in t.log))  # drops lines written after the checkpoint
-    t.fit(p, quiet, until)
-    if p is not None and t.step == cfg.steps: t.write_encoder(p/'encoder.pt')
-    return t
+    return fit_run(lambda: Pretrainer(cfg, data), cfg, run_dir, resume, quiet, load=_load_run, runtime_keys=RUNTIME_KEYS, until=until)
 
 # %% ../nbs/04a_pretrain.ipynb #4da09933
 def _metrics(run) -> list:

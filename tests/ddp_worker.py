@@ -9,7 +9,8 @@ from pathlib import Path
 import torch
 from semiperturb.core import SemiperturbError
 from semiperturb.data import ImageData
-from semiperturb.fixmatch import FixMatchConfig, Trainer, Callback, CancelFitException, fit, leave_distributed
+from semiperturb.loop import Callback, CancelFitException
+from semiperturb.fixmatch import FixMatchConfig, Trainer, fit, leave_distributed
 
 def tiny_data(n=64, shape=(1, 12, 12), k=4):
     "`n` random uint8 images of `shape` in `k` balanced classes, and as many test images."

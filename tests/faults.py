@@ -94,6 +94,7 @@ FAULTS = [  # (command line, what stderr's one line says, exit status[, how: 'sc
     ('train-cvae {CTINY} --out {CVAEDIR}', 'already exists; choose another --out or pass --overwrite', 2),
     ('train-cvae {CTINY} --lr 1e10 --out {NEW}', 'the loss became non-finite (inf) at step', 3),
     ('train-cvae {CTINY} --lr 1e10 --out {CVAEDIR} --overwrite', 'no model is saved', 3),
+    ('train-cvae {CTINY} --resume --out {NEW}', 'holds no stopped run; drop --resume', 2),
     # samples
     ('samples --out {NEW}.png', 'pass --cvae CKPT', 2),
     ('samples --cvae {JUNK} --out {NEW}.png', 'not a readable checkpoint', 2),

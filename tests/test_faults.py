@@ -209,6 +209,21 @@ def test_train_cvae_overwrite_keeps_the_old_model_until_the_new_one_is_whole(inp
     for k in a: assert torch.equal(a[k], b[k]), k
     assert metrics(out) == metrics(tmp_path/'ref')
 
+def test_train_cvae_resumes_after_a_kill(inputs, tmp_path, capsys):
+    "train-cvae killed through its second epoch's metrics line continues with --resume from the first epoch's checkpoint, to the run that never stopped."
+    root, p = inputs
+    cvae_args = tiny('CTINY', p['DATA'])
+    assert in_process(['train-cvae', *cvae_args, '--out', tmp_path/'ref'], capsys)[0] == 0
+    out = tmp_path/'out'
+    r = sp('train-cvae', *cvae_args, '--out', out, env={'SEMIPERTURB_KILL_AT': 'metrics.jsonl:append#2'})
+    assert r.returncode == -signal.SIGKILL, r.stderr
+    assert (out/'.train-cvae.partial'/'checkpoint.pt').is_file() and not (out/'cvae.pt').exists()
+    assert in_process(['train-cvae', *cvae_args, '--resume', '--out', out], capsys)[0] == 0
+    assert sorted(f.name for f in out.iterdir()) == ['cvae.pt', 'metrics.jsonl']
+    a, b = (torch.load(d/'cvae.pt', weights_only=True)['state_dict'] for d in (out, tmp_path/'ref'))
+    for k in a: assert torch.equal(a[k], b[k]), k
+    assert metrics(out) == metrics(tmp_path/'ref')
+
 def test_study_resumes_after_kills(inputs, tmp_path, capsys):
     "A study killed halfway through writing its first record resumes (the same command) to the uninterrupted study's records and table."
     root, p = inputs
