@@ -5,7 +5,7 @@
 # %% ../nbs/00_core.ipynb #d50d3a74
 from __future__ import annotations
 import contextlib, errno, io, json, math, os, signal, subprocess, sys, typing
-from dataclasses import dataclass, field, fields
+from dataclasses import fields
 from pathlib import Path
 import torch
 from fastprogress.fastprogress import master_bar, progress_bar, IN_NOTEBOOK

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_cvae.ipynb #1a09949e
 from __future__ import annotations
-import json, math, os, shutil, time
+import json, math, os, shutil
 from dataclasses import dataclass, asdict, fields
 from functools import partial
 from pathlib import Path
@@ -12,9 +12,8 @@ import torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib.pyplot as plt
 from matplotlib.patches import FancyBboxPatch
 from fastcore.basics import patch
-from .core import (SemiperturbError, DivergedError, Progress, FiniteWatch, get_device, check_types,
-    check_ranges, check_range, config_from, refuse_overwrite, to_json, write_atomic, append_line, save_torch,
-    make_dir, write_error, finite_weights)
+from .core import (SemiperturbError, get_device, check_types, check_ranges, check_range, config_from,
+    refuse_overwrite, save_torch, make_dir, write_error)
 from .data import ImageData, DeviceSampler, load_dataset, RESIZE_HINT
 from .augment import to_float, weak_aug, strong_aug
 from .models import load_checkpoint

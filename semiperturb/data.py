@@ -4,8 +4,8 @@
 
 # %% ../nbs/00a_data.ipynb #837ef6bb
 from __future__ import annotations
-import gzip, io, os, struct, sys
-from dataclasses import dataclass, field
+import gzip, os, struct
+from dataclasses import dataclass
 from pathlib import Path
 import numpy as np, torch
 import matplotlib.pyplot as plt

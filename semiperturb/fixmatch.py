@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_fixmatch.ipynb #da078f0d
 from __future__ import annotations
-import copy, gc, inspect, io, json, math, os, statistics, time, typing, warnings, weakref
+import copy, gc, inspect, io, json, math, os, statistics, typing, warnings, weakref
 from dataclasses import dataclass, asdict, fields
 from functools import partial
 from pathlib import Path
@@ -12,9 +12,8 @@ import torch, torch.nn as nn, torch.nn.functional as F, torch.distributed as dis
 from torch.nn.parallel import DistributedDataParallel
 import matplotlib.pyplot as plt
 from fastcore.basics import patch
-from .core import (SemiperturbError, DivergedError, Progress, FiniteWatch, environment, get_device,
-    check_types, check_ranges, config_from, read_config, refuse_overwrite, prepare_run_dir, run_config,
-    finite_weights, to_json, write_atomic, append_line, save_torch, make_dir)
+from .core import (SemiperturbError, DivergedError, environment, get_device, check_types, check_ranges,
+    config_from, read_config, refuse_overwrite, run_config, to_json, write_atomic)
 from .data import ImageData, DeviceSampler, load_dataset, split_labeled
 from .augment import to_float, weak_aug, strong_aug, cutout, draw_weak, apply_weak, draw_strong, apply_strong
 from .models import make_model, load_checkpoint, load_classifier, on_device, autocast

@@ -4,15 +4,14 @@
 
 # %% ../nbs/04a_pretrain.ipynb #f3762332
 from __future__ import annotations
-import json, math, os, time
+import json, math, os
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib.pyplot as plt
 from fastcore.basics import patch
-from .core import (SemiperturbError, DivergedError, Progress, FiniteWatch, environment, get_device,
-    check_types, check_ranges, config_from, refuse_overwrite, prepare_run_dir, run_config, to_json, write_atomic,
-    append_line, save_torch, make_dir, finite_weights)
+from .core import (SemiperturbError, environment, get_device, check_types, check_ranges, config_from,
+    refuse_overwrite, run_config, save_torch)
 from .data import ImageData, DeviceSampler, load_dataset
 from .augment import to_float, weak_aug, strong_aug
 from .models import ARCHS, make_model, on_device, autocast
