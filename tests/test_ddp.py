@@ -2,11 +2,11 @@
 describes. Each test starts one torchrun of two one-thread processes (about 15 s on a busy 2-core machine, most of
 it importing torch twice). The worker script is tests/ddp_worker.py."""
 import json, os, subprocess, sys
-from pathlib import Path
 import pytest, torch
 import torch.distributed as dist
+from semiperturb.core import project_root
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = project_root()
 pytestmark = pytest.mark.skipif(not (dist.is_available() and dist.is_gloo_available()), reason='torch.distributed with gloo is not available')
 
 def torchrun(*args, cwd):

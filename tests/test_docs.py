@@ -10,9 +10,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urldefrag, urlparse
 import pytest
+from semiperturb.core import project_root
 from tools import docsite
 
-ROOT = docsite.ROOT
+ROOT = project_root()
 PNG = b'\x89PNG\r\n\x1a\n'
 
 def find_chromium():

@@ -1,9 +1,9 @@
 "The GPU evidence command (`make gpu`, tools/gpu_evidence.py) refuses cleanly where there is no CUDA GPU."
 import subprocess, sys
-from pathlib import Path
 import pytest, torch
+from semiperturb.core import project_root
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = project_root()
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='a CUDA GPU is visible: `make gpu` would run for real')
 def test_gpu_evidence_refuses_without_cuda(tmp_path):

@@ -10,12 +10,13 @@ import json, os, subprocess, sys
 from configparser import ConfigParser
 from pathlib import Path
 import pytest
-from tools.nbsync import _directives
+from semiperturb.core import project_root
+from tools.nbcells import skipped, tst_flags
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = project_root()
 NOTEBOOKS = sorted(p for p in (ROOT/'nbs').glob('*.ipynb') if not p.name.startswith('_'))
 _cp = ConfigParser(); _cp.read(ROOT/'settings.ini'); CFG = _cp['DEFAULT']
-SKIP = set(CFG['tst_flags'].split()) - set(os.environ.get('SEMIPERTURB_TEST_FLAGS', '').split())
+SKIP = set(tst_flags(ROOT)) - set(os.environ.get('SEMIPERTURB_TEST_FLAGS', '').split())
 
 def _cells(nb): return [(c['cell_type'], ''.join(c['source'])) for c in json.loads(nb.read_text())['cells']]
 
@@ -23,11 +24,7 @@ def runnable(nb, skip=SKIP):
     "A copy of notebook `nb` without the cells a test run skips (flags in `skip`, `eval: false`, `nbdev_export()`)."
     import nbformat
     d = nbformat.read(nb, as_version=4)
-    def keep(c):
-        if c.cell_type != 'code': return True
-        dirs = _directives(c.source)
-        return not (set(dirs) & skip) and dirs.get('eval', '').lower() != 'false' and 'nbdev_export(' not in c.source
-    d.cells = [c for c in d.cells if keep(c)]
+    d.cells = [c for c in d.cells if c.cell_type != 'code' or not skipped(c.source, skip)]
     return d
 
 @pytest.mark.fashion_mnist

@@ -5,8 +5,9 @@ one, it finds the packaged CVAE, and the quick study uses that file instead of t
 import json, os, shutil, subprocess, sys, zipfile
 from pathlib import Path
 import pytest
+from semiperturb.core import project_root
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = project_root()
 SOURCES = ('setup.py', 'settings.ini', 'pyproject.toml', 'MANIFEST.in', 'README.md', 'semiperturb', 'models')
 
 def run(*args, cwd=None, env=None, timeout=300):

@@ -3,10 +3,10 @@ and each exports one module (its `#| default_exp`). A module imports only module
 cell of a notebook (its tests included) imports only its own module and earlier ones; and no two modules import
 each other, directly or through others. Imports are read with `ast`, so an import inside a function counts too."""
 import ast, json, re
-from pathlib import Path
 import pytest
+from semiperturb.core import project_root
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = project_root()
 PKG = 'semiperturb'
 
 def notebooks() -> list:

@@ -14,19 +14,26 @@ import base64, html, json, logging, os, re, shutil, subprocess, sys, tempfile, u
 from configparser import ConfigParser
 from pathlib import Path
 import yaml
+try:
+    from tools.nbcells import code, directives, tst_flags
+except ModuleNotFoundError:  # run as a script, or loaded by MkDocs as its hook: tools/ is on sys.path
+    from nbcells import code, directives, tst_flags
 
-ROOT = Path(__file__).resolve().parents[1]
-_DIRECTIVE = re.compile(r'^\s*#\s*\|\s*([\w-]+):?(.*)$')
 _ANSI = re.compile(r'\x1b\[[0-9;]*[A-Za-z]')
 
-def settings(root=ROOT) -> dict:
+def _root(root=None) -> Path:
+    "`root`, else the checkout (`project_root`, imported only here: the MkDocs hook needs no torch)."
+    from semiperturb.core import project_root
+    return Path(root) if root else project_root()
+
+def settings(root=None) -> dict:
     "The `[DEFAULT]` section of `settings.ini`, interpolated."
-    cp = ConfigParser(); cp.read(Path(root)/'settings.ini')
+    cp = ConfigParser(); cp.read(_root(root)/'settings.ini')
     return dict(cp['DEFAULT'])
 
-def notebooks(root=ROOT) -> list:
+def notebooks(root=None) -> list:
     "The notebooks of the site, in pipeline order: `index` first, then the numbered ones sorted by name."
-    nbs = sorted(p for p in (Path(root)/'nbs').glob('*.ipynb') if not p.name.startswith(('_', '.')))
+    nbs = sorted(p for p in (_root(root)/'nbs').glob('*.ipynb') if not p.name.startswith(('_', '.')))
     return sorted(nbs, key=lambda p: (p.stem != 'index', p.name))
 
 def page_name(nb_path) -> str:
@@ -42,34 +49,27 @@ def skip_flags(nbs_dir, flags) -> int:
         d, changed = json.loads(nb.read_text()), False
         for c in d['cells']:
             if c['cell_type'] != 'code': continue
-            dirs, _ = _directives(_text(c['source']))
-            if set(dirs) & set(flags) and dirs.get('eval') != 'false':
+            dirs = directives(_text(c['source']))
+            if set(dirs) & set(flags) and dirs.get('eval', '').lower() != 'false':
                 c['source'] = '#| eval: false\n' + _text(c['source']); changed = True; n += 1
         if changed: nb.write_text(json.dumps(d, indent=1))
     return n
 
-def process(root=ROOT, work=None, n_workers=2) -> Path:
+def process(root=None, work=None, n_workers=2) -> Path:
     "Run nbdev's `proc_nbs` on a copy of `root`'s notebooks in `work`; returns the `_proc` folder."
+    root = _root(root)
     work = Path(work or tempfile.mkdtemp(prefix='semiperturb-proc-')); work.mkdir(parents=True, exist_ok=True)
     shutil.copy(Path(root)/'settings.ini', work/'settings.ini')
     if (work/'nbs').exists(): shutil.rmtree(work/'nbs')
     shutil.copytree(Path(root)/'nbs', work/'nbs', ignore=shutil.ignore_patterns('.*', '_proc', 'sidebar.yml'))
-    skip_flags(work/'nbs', settings(root)['tst_flags'].split())
+    skip_flags(work/'nbs', tst_flags(root))
     # `nbdev_proc_nbs` would first install Quarto (curl + sudo); `proc_nbs` is the part that processes notebooks.
     env = {**os.environ, 'PYTHONPATH': os.pathsep.join([str(root), os.environ.get('PYTHONPATH', '')]),
            'PYTHONWARNINGS': 'ignore'}
-    code = f'from nbdev.serve import proc_nbs; proc_nbs(n_workers={int(n_workers)}, force=True)'
-    r = subprocess.run([sys.executable, '-c', code], cwd=work, env=env, capture_output=True, text=True)
+    script = f'from nbdev.serve import proc_nbs; proc_nbs(n_workers={int(n_workers)}, force=True)'
+    r = subprocess.run([sys.executable, '-c', script], cwd=work, env=env, capture_output=True, text=True)
     if r.returncode: raise RuntimeError(f'nbdev proc_nbs failed:\n{r.stdout}\n{r.stderr}')
     return work/'_proc'
-
-def _directives(src):
-    "A code cell's leading `#| key: value` directives as a dict, and the source without them."
-    out, lines = {}, src.splitlines()
-    while lines and (not lines[0].strip() or _DIRECTIVE.match(lines[0])):
-        m = _DIRECTIVE.match(lines.pop(0))
-        if m: out[m.group(1)] = m.group(2).strip().lower()
-    return out, '\n'.join(lines)
 
 def _fence(text, lang=''):
     ticks = '`' * max(3, 1 + max((len(m) for m in re.findall(r'`+', text)), default=0))
@@ -200,11 +200,11 @@ class _Page:
         src = _text(c.get('source', ''))
         if c['cell_type'] == 'markdown': return [self.callouts(self.links(display_math(src.strip())))]
         if c['cell_type'] != 'code': return []
-        d, code = _directives(src)
+        d = {k: v.lower() for k, v in directives(src).items()}
         if d.get('include') == 'false': return []
         parts = []
-        if d.get('echo') != 'false' and code.strip():
-            block = _fence(code.strip(), 'python')
+        if d.get('echo') != 'false' and code(src).strip():
+            block = _fence(code(src).strip(), 'python')
             if d.get('code-fold') in ('true', 'show'):
                 block = ('??? ' if d['code-fold'] == 'true' else '???+ ') + 'quote "Code"\n' + \
                         '\n'.join('    ' + l for l in block.splitlines())
@@ -268,9 +268,9 @@ def mkdocs_build(work, cfg, nav, out, quiet=True) -> Path:
     if warnings or not quiet: print('\n'.join(warnings if quiet else r.stderr.splitlines()), file=sys.stderr)
     return out
 
-def build(root=ROOT, out=None, work=None, n_workers=2, quiet=True) -> Path:
+def build(root=None, out=None, work=None, n_workers=2, quiet=True) -> Path:
     "Build the site of `root`'s notebooks into `out` (default `root/_docs`); returns `out`."
-    root = Path(root); out = Path(out or root/'_docs').resolve()
+    root = _root(root); out = Path(out or root/'_docs').resolve()
     own = work is None
     work = Path(work or tempfile.mkdtemp(prefix='semiperturb-docs-'))
     try:

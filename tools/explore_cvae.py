@@ -12,8 +12,9 @@ A finished setting is never run again.
 """
 import argparse, shlex, subprocess, sys
 from pathlib import Path
+from semiperturb.core import project_root
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = project_root()
 OUT = ROOT/'results'/'cvae-explore'
 BASE = '--dataset fashion-mnist --seed 0'
 CHEAP = '--preset small --width 16 --blocks 2 --epochs 10 --steps 150'   # about 4x cheaper a step than the small preset: a lever in minutes

@@ -27,8 +27,9 @@ with RandAugment views and >= 50 with CVAE views; Fashion-MNIST@250 >= 88% withi
 import argparse, datetime, json, math, os, shlex, shutil, subprocess, sys, time
 from pathlib import Path
 from run_study import pool as _pool, exe as _exe, study_jobs   # tools/ is on sys.path
+from semiperturb.core import project_root
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = project_root()
 STEPS = {250: 4000, 40: 4000}  # per run; each takes about a minute at the target speed
 PARTS = ('bench', 'nbdev', 'study', 'pretrain', 'records', 'train')
 

@@ -2,26 +2,15 @@
 
 `python tools/nbsync.py readme` writes README.md from nbs/index.ipynb (nbdev_readme needs Quarto, which cannot
 be installed offline); `python tools/nbsync.py check` prints any drift and exits 1 if there is some."""
-import json, os, re, shutil, subprocess, sys, tempfile
+import json, os, shutil, subprocess, sys, tempfile
 from pathlib import Path
+from semiperturb.core import project_root
+try:
+    from tools.nbcells import code, directives
+except ModuleNotFoundError:  # run as a script: tools/ is on sys.path, the checkout may not be
+    from nbcells import code, directives
 
-ROOT = Path(__file__).resolve().parents[1]
-_DIRECTIVE = re.compile(r'^\s*#\s*\|\s*([\w-]+:?)(.*)$')
-
-def _directives(src):
-    "The nbdev directives (`#| name args`) at the top of a cell's source, as a dict."
-    out = {}
-    for line in src.splitlines():
-        if not line.strip(): continue
-        m = _DIRECTIVE.match(line)
-        if not m: break
-        out[m.group(1).rstrip(':')] = m.group(2).strip()
-    return out
-
-def _strip_directives(src):
-    lines = src.splitlines()
-    while lines and (not lines[0].strip() or _DIRECTIVE.match(lines[0])): lines.pop(0)
-    return '\n'.join(lines)
+ROOT = project_root()
 
 def _output_md(o):
     if o.get('output_type') == 'stream': return '```\n' + ''.join(o['text']).rstrip() + '\n```'
@@ -40,10 +29,10 @@ def render_readme(nb_path=None) -> str:
         if c['cell_type'] == 'markdown':
             parts.append(src.strip()); continue
         if c['cell_type'] != 'code': continue
-        d = _directives(src)
+        d = directives(src)
         if 'hide' in d or 'export' in d or 'exporti' in d: continue
-        if d.get('echo') != 'false' and _strip_directives(src).strip():
-            parts.append('```python\n' + _strip_directives(src).strip() + '\n```')
+        if d.get('echo') != 'false' and code(src).strip():
+            parts.append('```python\n' + code(src).strip() + '\n```')
         if d.get('output') != 'false': parts += [_output_md(o) for o in c.get('outputs', [])]
     text = '\n\n'.join(p for p in parts if p)
     text = text.replace('](../images/', '](images/').replace('src="../images/', 'src="images/')

@@ -7,9 +7,9 @@ The run directory (config, per-evaluation metrics, summary with the machine and 
 results/reference-classifier/ without its checkpoint; the EMA weights go to models/classifier-fashion-mnist.pt."""
 import json, sys
 from dataclasses import asdict
-from pathlib import Path
+from semiperturb.core import project_root
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = project_root()
 MODEL, RUN = ROOT/'models'/'classifier-fashion-mnist.pt', ROOT/'results'/'reference-classifier'
 SETTINGS = dict(dataset='fashion-mnist', labels=None, lambda_u=0., arch='wrn-10-2-s2', batch_size=128, steps=4000, lr=0.1,
                 ema=0.999, eval_every=500, channels_last=True, bf16=False, preset='cpu')

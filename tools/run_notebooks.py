@@ -7,23 +7,24 @@ with a `tst_flags` entry of settings.ini (notest slow cuda) are skipped unless n
 `#| eval: false` cells and the final `nbdev_export()`; a skipped cell keeps the outputs it had. The notebook is
 then cleaned with `nbdev_clean`. A cell that fails stops the run and leaves the notebook untouched."""
 import argparse, copy, os, subprocess, sys
-from configparser import ConfigParser
 from pathlib import Path
+from semiperturb.core import project_root
+try:
+    from tools.nbcells import skipped, tst_flags
+except ModuleNotFoundError:  # run as a script: tools/ is on sys.path, the checkout may not be
+    from nbcells import skipped, tst_flags
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = project_root()
 
 def run_in_place(nb_path, flags=(), timeout=3600):
     "Execute notebook `nb_path` (skipping the cells a test run skips, except those flagged with `flags`) and save its outputs."
     import nbformat
     from nbclient import NotebookClient
-    from tools.nbsync import _directives
-    cp = ConfigParser(); cp.read(ROOT/'settings.ini')
-    skip = set(cp['DEFAULT']['tst_flags'].split()) - set(flags)
+    skip = set(tst_flags(ROOT)) - set(flags)
     nb_path = Path(nb_path).resolve()
     nb = nbformat.read(nb_path, as_version=4)
     run = copy.deepcopy(nb)
-    keep = [i for i, c in enumerate(nb.cells) if c.cell_type != 'code' or (
-        not set(_directives(c.source)) & skip and _directives(c.source).get('eval', '').lower() != 'false' and 'nbdev_export(' not in c.source)]
+    keep = [i for i, c in enumerate(nb.cells) if c.cell_type != 'code' or not skipped(c.source, skip)]
     run.cells = [run.cells[i] for i in keep]
     env_tmp = os.environ.get('TMPDIR')
     NotebookClient(run, timeout=timeout, kernel_name='python3', resources={'metadata': {'path': str(nb_path.parent)}}).execute()
@@ -35,7 +36,6 @@ def run_in_place(nb_path, flags=(), timeout=3600):
     return nb_path
 
 if __name__ == '__main__':
-    sys.path.insert(0, str(ROOT))
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('notebooks', nargs='+'); p.add_argument('--flags', default='', help='flags whose cells run too, e.g. "notest slow"')
     a = p.parse_args()
