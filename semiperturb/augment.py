@@ -25,12 +25,20 @@ def to_float(x:torch.Tensor) -> torch.Tensor:
 
 # %% ../nbs/01_augment.ipynb #3420ddba
 def _check(x):
+    "Refuse in one line anything but a float batch of images (N, C, H, W)."
     if not (torch.is_tensor(x) and x.is_floating_point() and x.ndim == 4):
         got = f"{tuple(x.shape)} {x.dtype}" if torch.is_tensor(x) else type(x).__name__
-        raise SemiperturbError(f"augmentations take float images (N, C, H, W) in [0, 1], got {got}; convert uint8 with to_float")
+        raise SemiperturbError(f"augmentations take float images (N, C, H, W) in [0, 1], got {got}; "
+                               "convert uint8 with to_float")
 
-def _rand(n, generator, device): return torch.rand(n, generator=generator, device=device)
-def _randint(lo, hi, n, generator, device): return torch.randint(lo, hi, (n,), generator=generator, device=device)
+# %% ../nbs/01_augment.ipynb #6adddb42
+def _rand(n, generator, device):
+    "`n` uniform numbers in [0, 1) from `generator` on `device`."
+    return torch.rand(n, generator=generator, device=device)
+
+def _randint(lo, hi, n, generator, device):
+    "`n` integers in `lo`..`hi`-1 from `generator` on `device`."
+    return torch.randint(lo, hi, (n,), generator=generator, device=device)
 
 # %% ../nbs/01_augment.ipynb #539dd22d
 def draw_shift(x:torch.Tensor, pad_h:int, pad_w:int, generator=None):
@@ -38,8 +46,9 @@ def draw_shift(x:torch.Tensor, pad_h:int, pad_w:int, generator=None):
     N = len(x)
     return _randint(0, 2*pad_h + 1, N, generator, x.device), _randint(0, 2*pad_w + 1, N, generator, x.device)
 
+# %% ../nbs/01_augment.ipynb #1deeb148
 def apply_shift(x:torch.Tensor, oy:torch.Tensor, ox:torch.Tensor, pad_h:int, pad_w:int) -> torch.Tensor:
-    "Crop image `i` of the reflect-padded `x` at offset (`oy[i]`, `ox[i]`): a shift by (pad_h − oy[i], pad_w − ox[i])."
+    "Crop image `i` of the reflect-padded `x` at (`oy[i]`, `ox[i]`): a shift by (pad_h − oy[i], pad_w − ox[i])."
     N, C, H, W = x.shape
     xp = F.pad(x, (pad_w, pad_w, pad_h, pad_h), mode='reflect')        # (N, C, H+2ph, W+2pw)
     rows = oy[:, None] + torch.arange(H, device=x.device)              # (N, H)
@@ -48,25 +57,32 @@ def apply_shift(x:torch.Tensor, oy:torch.Tensor, ox:torch.Tensor, pad_h:int, pad
     out = xp.permute(0, 2, 3, 1)[n, rows[:, :, None], cols[:, None, :]]  # (N, H, W, C)
     return out.permute(0, 3, 1, 2).contiguous()
 
+# %% ../nbs/01_augment.ipynb #bb646abc
 def random_shift(x:torch.Tensor, pad_h:int, pad_w:int, generator=None) -> torch.Tensor:
     "Shift each image of `x` by its own random integer offset in [-pad, pad], reflect-padding the border."
     return apply_shift(x, *draw_shift(x, pad_h, pad_w, generator), pad_h, pad_w)
 
 # %% ../nbs/01_augment.ipynb #d43de930
-def _pads(x, translate): return int(translate*x.shape[2] + 0.5), int(translate*x.shape[3] + 0.5)  # (pad_h, pad_w)
+def _pads(x, translate):
+    "(pad_h, pad_w): the largest shift of images `x` in pixels, `translate` times each side."
+    return int(translate*x.shape[2] + 0.5), int(translate*x.shape[3] + 0.5)
 
+# %% ../nbs/01_augment.ipynb #48352e1c
 def draw_weak(x:torch.Tensor, flip:bool=True, translate:float=0.125, generator:torch.Generator=None) -> dict:
     "The random part of `weak_aug`: `flip` (N,) bool (None: no flips), crop offsets `oy`, `ox` (N,) (None: no shift)."
     _check(x)
     p = dict(flip=_rand(len(x), generator, x.device) < 0.5 if flip else None, oy=None, ox=None)
     ph, pw = _pads(x, translate)
-    if ph or pw: p['oy'], p['ox'] = draw_shift(x, ph, pw, generator)
+    if ph or pw:
+        p['oy'], p['ox'] = draw_shift(x, ph, pw, generator)
     return p
 
+# %% ../nbs/01_augment.ipynb #dbd2a97c
 def apply_weak(x:torch.Tensor, flip=None, oy=None, ox=None, translate:float=0.125) -> torch.Tensor:
     "`weak_aug` given its draw: mirror the images where `flip`, then crop at (`oy`, `ox`) of the padded images."
     _check(x)
-    if flip is not None: x = torch.where(flip.view(-1, 1, 1, 1), x.flip(-1), x)
+    if flip is not None:
+        x = torch.where(flip.view(-1, 1, 1, 1), x.flip(-1), x)
     return x if oy is None else apply_shift(x, oy, ox, *_pads(x, translate))
 
 # %% ../nbs/01_augment.ipynb #2b1bf346
@@ -79,28 +95,48 @@ def weak_aug(x:torch.Tensor, # (N, C, H, W) float images in [0, 1]
     return apply_weak(x, **draw_weak(x, flip, translate, generator), translate=translate)
 
 # %% ../nbs/01_augment.ipynb #6ef0dd62
-def _degrees(level): return 3. * level.trunc()                        # int_parameter(m, 30), signed
-def _shear(level): return 0.03 * level                                 # float_parameter(m, 0.3), signed
-def _shift_px(level): return level.trunc()                             # int_parameter(m, 10): m pixels, signed
-def _factor(level): return 0.1 + 0.18 * level.abs()                    # float_parameter(m, 1.8) + 0.1
-def _threshold(level): return 256 - torch.floor(25.6 * level.abs())    # 256 - int_parameter(m, 256)
-def _bits(level): return 4 - (4 * level.abs().long()) // 10            # 4 - int_parameter(m, 4)
+def _degrees(level):
+    return 3. * level.trunc()                        # int_parameter(m, 30), signed
+
+def _shear(level):
+    return 0.03 * level                              # float_parameter(m, 0.3), signed
+
+def _shift_px(level):
+    return level.trunc()                             # int_parameter(m, 10): m pixels, signed
+
+# %% ../nbs/01_augment.ipynb #f26be848
+def _factor(level):
+    return 0.1 + 0.18 * level.abs()                  # float_parameter(m, 1.8) + 0.1
+
+def _threshold(level):
+    return 256 - torch.floor(25.6 * level.abs())     # 256 - int_parameter(m, 256)
+
+def _bits(level):
+    return 4 - (4 * level.abs().long()) // 10        # 4 - int_parameter(m, 4)
+
+# %% ../nbs/01_augment.ipynb #07f9ecc1
+_MAGNITUDE = dict(Rotate=_degrees, ShearX=_shear, ShearY=_shear, TranslateX=_shift_px, TranslateY=_shift_px,
+                  Solarize=_threshold, Posterize=_bits, Color=_factor, Contrast=_factor, Brightness=_factor,
+                  Sharpness=_factor)
 
 def magnitude(name:str, level:float) -> float:
-    "The parameter of op `name` at signed `level` (degrees, shear, pixels, threshold, bits or factor); None for the parameterless ops."
-    f = dict(Rotate=_degrees, ShearX=_shear, ShearY=_shear, TranslateX=_shift_px, TranslateY=_shift_px, Solarize=_threshold,
-             Posterize=_bits, Color=_factor, Contrast=_factor, Brightness=_factor, Sharpness=_factor).get(name)
+    "The parameter of op `name` at signed `level`, in the op's unit; None for the parameterless ops."
+    f = _MAGNITUDE.get(name)
     return None if f is None else f(torch.tensor([float(level)]))[0].item()
 
 # %% ../nbs/01_augment.ipynb #023fd09a
-def _levels(x): return x.mul(255).round_().clamp_(0, 255).long()    # (N, C, H, W) ints 0..255
+def _levels(x):
+    "Float images `x` as ints 0..255, (N, C, H, W)."
+    return x.mul(255).round_().clamp_(0, 255).long()
 
+# %% ../nbs/01_augment.ipynb #689be40b
 def auto_contrast(x, level=None):
     "Stretch each channel of each image to the full [0, 1] range (PIL's `autocontrast` without cutoff)."
     lo, hi = x.amin((2, 3), keepdim=True), x.amax((2, 3), keepdim=True)  # (N, C, 1, 1)
     ok = hi > lo
     return torch.where(ok, (x - lo) / torch.where(ok, hi - lo, 1.), x)
 
+# %% ../nbs/01_augment.ipynb #ffdee381
 def equalize(x, level=None):
     "Histogram-equalise each channel of each image on 0..255 levels, as PIL's `ImageOps.equalize`."
     N, C, H, W = x.shape
@@ -119,48 +155,78 @@ def solarize(x, level):
     t = _threshold(level).view(-1, 1, 1, 1)                           # (N, 1, 1, 1)
     return torch.where(x * 255 >= t - 0.5, 1 - x, x)
 
+# %% ../nbs/01_augment.ipynb #837d1620
 def posterize(x, level):
     "Keep only the level's number of high bits of each 8-bit pixel."
     keep = (256 - (1 << (8 - _bits(level)))).view(-1, 1, 1, 1)       # (N, 1, 1, 1) bit mask
     return (_levels(x) & keep).float() / 255
 
 # %% ../nbs/01_augment.ipynb #f6f3ea19
-def _blend(x, d, f): return torch.lerp(d, x, f.view(-1, 1, 1, 1)).clamp_(0, 1)  # f*x + (1-f)*d
+def _blend(x, d, f):
+    "`f·x + (1 − f)·d` with one factor `f` per image, clipped to [0, 1]."
+    return torch.lerp(d, x, f.view(-1, 1, 1, 1)).clamp_(0, 1)
 
+# %% ../nbs/01_augment.ipynb #a3e135e2
 def _gray(x):
+    "The gray level (N, 1, H, W) of images `x`: ITU-R 601 luma for RGB, the mean of the channels otherwise."
     if x.shape[1] != 3: return x.mean(1, keepdim=True)
-    return 0.2989 * x[:, :1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:]   # (N, 1, H, W)
+    return 0.2989 * x[:, :1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:]
 
-def _dark(x): return torch.zeros_like(x)                                            # Brightness
-def _grayscale(x): return _gray(x).expand_as(x)                                     # Color
-def _mean_gray(x): return _gray(x).mean((1, 2, 3), keepdim=True).expand_as(x)       # Contrast
+# %% ../nbs/01_augment.ipynb #3abacfd1
+def _dark(x):
+    return torch.zeros_like(x)                                            # Brightness
 
-def _smooth(x):                                                                     # Sharpness
+def _grayscale(x):
+    return _gray(x).expand_as(x)                                          # Color
+
+def _mean_gray(x):
+    return _gray(x).mean((1, 2, 3), keepdim=True).expand_as(x)            # Contrast
+
+# %% ../nbs/01_augment.ipynb #632e4967
+def _smooth(x):
+    "Images `x` smoothed by PIL's 3×3 SMOOTH kernel inside a one-pixel border (Sharpness's degenerate image)."
     r = x[..., :-2] + x[..., 1:-1] + x[..., 2:]                       # (N, C, H, W-2) sums of 3 in a row
     box = r[..., :-2, :] + r[..., 1:-1, :] + r[..., 2:, :]            # (N, C, H-2, W-2) 3×3 sums
-    d = x.clone(); d[..., 1:-1, 1:-1] = (box + 4 * x[..., 1:-1, 1:-1]) / 13  # kernel 1 1 1 / 1 5 1 / 1 1 1 over 13
+    d = x.clone()
+    d[..., 1:-1, 1:-1] = (box + 4 * x[..., 1:-1, 1:-1]) / 13
     return d
 
 _DEGENERATE = dict(Brightness=_dark, Color=_grayscale, Contrast=_mean_gray, Sharpness=_smooth)
 
 # %% ../nbs/01_augment.ipynb #26f92460
-def brightness(x, level): return _blend(x, _dark(x), _factor(level))
-def color(x, level): return _blend(x, _grayscale(x), _factor(level))
-def contrast(x, level): return _blend(x, _mean_gray(x), _factor(level))
+def brightness(x, level):
+    "Blend with black (PIL's `ImageEnhance.Brightness`)."
+    return _blend(x, _dark(x), _factor(level))
 
+def color(x, level):
+    "Blend with the gray-scale image (PIL's `ImageEnhance.Color`)."
+    return _blend(x, _grayscale(x), _factor(level))
+
+def contrast(x, level):
+    "Blend with the mean gray level (PIL's `ImageEnhance.Contrast`)."
+    return _blend(x, _mean_gray(x), _factor(level))
+
+# %% ../nbs/01_augment.ipynb #61194517
 def sharpness(x, level):
     "Blend with a 3×3-smoothed copy (PIL's `ImageEnhance.Sharpness`); factor > 1 sharpens."
     return _blend(x, _smooth(x), _factor(level))
 
 # %% ../nbs/01_augment.ipynb #2743264b
-def _warp(x, A, b, fill=0.5):
-    "Sample `x` at `A @ p + b` (pixels from the centre) for each output pixel `p`, nearest pixel, `fill` outside."
+def _sources(x, A, b):
+    "Source column and row (N, H, W) of each output pixel of images `x` under `p_in = A·p_out + b`, rounded."
     N, C, H, W = x.shape
     py = (torch.arange(H, device=x.device, dtype=A.dtype) + (0.5 - H / 2)).view(1, H, 1)  # output pixel centres,
     px = (torch.arange(W, device=x.device, dtype=A.dtype) + (0.5 - W / 2)).view(1, 1, W)  # from the image centre
     a = lambda i, j: A[:, i, j].view(N, 1, 1)
     sx = (a(0, 0) * px + a(0, 1) * py + (b[:, 0].view(N, 1, 1) + (W / 2 - 0.5))).round()  # (N, H, W) source column
     sy = (a(1, 0) * px + a(1, 1) * py + (b[:, 1].view(N, 1, 1) + (H / 2 - 0.5))).round()  # (N, H, W) source row
+    return sx, sy
+
+# %% ../nbs/01_augment.ipynb #70c157bf
+def _warp(x, A, b, fill=0.5):
+    "Sample `x` at `A @ p + b` (pixels from the centre) for each output pixel `p`, nearest pixel, `fill` outside."
+    N, C, H, W = x.shape
+    sx, sy = _sources(x, A, b)
     cx, cy = sx.clamp(0, W - 1), sy.clamp(0, H - 1)
     inside = (cx == sx) & (cy == sy)                                  # (N, H, W) the source pixel is in the image
     i = (cy * W + cx).long().view(N, 1, H*W).expand(N, C, H*W)
@@ -168,29 +234,46 @@ def _warp(x, A, b, fill=0.5):
     return torch.where(inside[:, None], out, fill)
 
 # %% ../nbs/01_augment.ipynb #0fd49d85
-def _mat(a, b, c, d): return torch.stack([torch.stack([a, b], 1), torch.stack([c, d], 1)], 1)  # (N, 2, 2): rows (a b), (c d)
+def _mat(a, b, c, d):
+    "The (N, 2, 2) matrices with rows (a b) and (c d)."
+    return torch.stack([torch.stack([a, b], 1), torch.stack([c, d], 1)], 1)
 
+# %% ../nbs/01_augment.ipynb #d1af508d
 def _rotate_affine(level, H, W):
+    "(A, b) of a rotation by the level's angle about the centre."
     a = torch.deg2rad(_degrees(level).float())                        # (N,)
     cos, sin, z = a.cos(), a.sin(), torch.zeros_like(a)
     return _mat(cos, -sin, sin, cos), torch.stack([z, z], 1)
 
-def _shear_x_affine(level, H, W):                                     # origin at the top edge: offset k·H/2
-    k = _shear(level).float(); one, z = torch.ones_like(k), torch.zeros_like(k)
+# %% ../nbs/01_augment.ipynb #30a5a2b0
+def _shear_x_affine(level, H, W):
+    "(A, b) of a horizontal shear, rows measured from the top edge."
+    k = _shear(level).float()
+    one, z = torch.ones_like(k), torch.zeros_like(k)
     return _mat(one, k, z, one), torch.stack([k * H / 2, z], 1)
 
-def _shear_y_affine(level, H, W):                                     # origin at the left edge: offset k·W/2
-    k = _shear(level).float(); one, z = torch.ones_like(k), torch.zeros_like(k)
+# %% ../nbs/01_augment.ipynb #a0bb93d8
+def _shear_y_affine(level, H, W):
+    "(A, b) of a vertical shear, columns measured from the left edge."
+    k = _shear(level).float()
+    one, z = torch.ones_like(k), torch.zeros_like(k)
     return _mat(one, z, k, one), torch.stack([z, k * W / 2], 1)
 
+# %% ../nbs/01_augment.ipynb #dadb7102
 def _translate_x_affine(level, H, W):
-    d = _shift_px(level).float(); one, z = torch.ones_like(d), torch.zeros_like(d)
+    "(A, b) of a move by the level's number of pixels to the right."
+    d = _shift_px(level).float()
+    one, z = torch.ones_like(d), torch.zeros_like(d)
     return _mat(one, z, z, one), torch.stack([-d, z], 1)
 
+# %% ../nbs/01_augment.ipynb #d4344540
 def _translate_y_affine(level, H, W):
-    d = _shift_px(level).float(); one, z = torch.ones_like(d), torch.zeros_like(d)
+    "(A, b) of a move by the level's number of pixels down."
+    d = _shift_px(level).float()
+    one, z = torch.ones_like(d), torch.zeros_like(d)
     return _mat(one, z, z, one), torch.stack([z, -d], 1)
 
+# %% ../nbs/01_augment.ipynb #a13a54fd
 _AFFINE = dict(Rotate=_rotate_affine, ShearX=_shear_x_affine, ShearY=_shear_y_affine,
                TranslateX=_translate_x_affine, TranslateY=_translate_y_affine)
 
@@ -199,6 +282,7 @@ def rotate(x, level):
     "Rotate by the level's angle (counter-clockwise for positive levels) about the centre."
     return _warp(x, *_rotate_affine(level, *x.shape[2:]))
 
+# %% ../nbs/01_augment.ipynb #48ffadca
 def shear_x(x, level):
     "Shear horizontally: row y moves by `shear·y` pixels, rows measured from the top edge (as PIL)."
     return _warp(x, *_shear_x_affine(level, *x.shape[2:]))
@@ -207,6 +291,7 @@ def shear_y(x, level):
     "Shear vertically: column x moves by `shear·x` pixels, columns measured from the left edge (as PIL)."
     return _warp(x, *_shear_y_affine(level, *x.shape[2:]))
 
+# %% ../nbs/01_augment.ipynb #6155781b
 def translate_x(x, level):
     "Move the content right by the level's number of pixels (left if negative)."
     return _warp(x, *_translate_x_affine(level, *x.shape[2:]))
@@ -216,95 +301,141 @@ def translate_y(x, level):
     return _warp(x, *_translate_y_affine(level, *x.shape[2:]))
 
 # %% ../nbs/01_augment.ipynb #45f82855
-def identity(x, level=None): return x
+def identity(x, level=None):
+    "The images `x` as they are."
+    return x
 
 OPS = dict(Identity=identity, AutoContrast=auto_contrast, Equalize=equalize, Rotate=rotate, Solarize=solarize,
            Color=color, Contrast=contrast, Brightness=brightness, Sharpness=sharpness, ShearX=shear_x,
            ShearY=shear_y, TranslateX=translate_x, TranslateY=translate_y, Posterize=posterize)
 
+# %% ../nbs/01_augment.ipynb #bfdc4d6e
 def get_op(name:str):
     "The batched op called `name` in `OPS`."
     if name not in OPS: raise SemiperturbError(f"unknown augmentation op {name!r}; choose from {', '.join(OPS)}")
     return OPS[name]
 
 # %% ../nbs/01_augment.ipynb #4bc1c340
+def _ref_pointwise(u8:torch.Tensor, name:str, mag:float=None):
+    "Non-geometric op `name` at parameter `mag` on the uint8 image `u8`, by torchvision."
+    return {'AutoContrast': lambda: TF.autocontrast(u8), 'Equalize': lambda: TF.equalize(u8),
+            'Solarize':     lambda: TF.solarize(u8, mag),
+            'Posterize':    lambda: TF.posterize(u8, int(mag)),
+            'Color':        lambda: TF.adjust_saturation(u8, mag),
+            'Contrast':     lambda: TF.adjust_contrast(u8, mag),
+            'Brightness':   lambda: TF.adjust_brightness(u8, mag),
+            'Sharpness':    lambda: TF.adjust_sharpness(u8, mag)}[name]()
+
+# %% ../nbs/01_augment.ipynb #dd9fceea
+def _tv_affine(img:torch.Tensor, **kw):
+    "torchvision's `affine` of image `img`, nearest pixels, gray fill: the identity but for what `kw` sets."
+    kw = {'angle': 0., 'translate': [0, 0], 'scale': 1., 'shear': [0., 0.],
+          'interpolation': InterpolationMode.NEAREST, 'fill': [0.5] * len(img), **kw}
+    return TF.affine(img, **kw)
+
+# %% ../nbs/01_augment.ipynb #f661b984
+def _ref_geometric(img:torch.Tensor, name:str, mag:float=None):
+    "Geometric op `name` at parameter `mag` on the float image `img`, by torchvision."
+    shear = lambda: math.degrees(math.atan(mag))
+    nearest, fill = InterpolationMode.NEAREST, [0.5] * len(img)
+    return {'Rotate':     lambda: TF.rotate(img, mag, interpolation=nearest, fill=fill),
+            'ShearX':     lambda: _tv_affine(img, shear=[shear(), 0.], center=[0, 0]),
+            'ShearY':     lambda: _tv_affine(img, shear=[0., shear()], center=[0, 0]),
+            'TranslateX': lambda: _tv_affine(img, translate=[int(mag), 0]),
+            'TranslateY': lambda: _tv_affine(img, translate=[0, int(mag)])}[name]()
+
+# %% ../nbs/01_augment.ipynb #a9718e86
 def reference_op(img:torch.Tensor, # (C, H, W) float image in [0, 1]
                  name:str, # an op name in `OPS`
-                 mag:float=None, # the op's parameter: degrees, shear, pixels, threshold, bits or factor (see `magnitude`)
+                 # the op's parameter: degrees, shear, pixels, threshold, bits or factor (see `magnitude`)
+                 mag:float=None,
                 ) -> torch.Tensor:
     "Apply op `name` with parameter `mag` to one image with torchvision's per-image functions (the slow reference)."
     get_op(name)
-    C, H, W = img.shape
-    u8, fill, nearest = img.mul(255).round().to(torch.uint8), [0.5] * C, InterpolationMode.NEAREST
-    def aff(**kw): return TF.affine(img, **{'angle': 0., 'translate': [0, 0], 'scale': 1., 'shear': [0., 0.],
-                                            'interpolation': nearest, 'fill': fill, **kw})
-    shear = lambda: math.degrees(math.atan(mag))                     # torchvision takes the shear as an angle
-    f = {'Identity':     lambda: img,
-         'AutoContrast': lambda: TF.autocontrast(u8), 'Equalize': lambda: TF.equalize(u8),
-         'Solarize':     lambda: TF.solarize(u8, mag),
-         'Posterize':    lambda: TF.posterize(u8, int(mag)),
-         'Color':        lambda: TF.adjust_saturation(u8, mag),
-         'Contrast':     lambda: TF.adjust_contrast(u8, mag),
-         'Brightness':   lambda: TF.adjust_brightness(u8, mag),
-         'Sharpness':    lambda: TF.adjust_sharpness(u8, mag),
-         'Rotate':       lambda: TF.rotate(img, mag, interpolation=nearest, fill=fill),
-         'ShearX':       lambda: aff(shear=[shear(), 0.], center=[0, 0]),
-         'ShearY':       lambda: aff(shear=[0., shear()], center=[0, 0]),
-         'TranslateX':   lambda: aff(translate=[int(mag), 0]),
-         'TranslateY':   lambda: aff(translate=[0, int(mag)])}[name]()
-    return to_float(f)
+    if name == 'Identity': return to_float(img)
+    if name in _AFFINE: return to_float(_ref_geometric(img, name, mag))
+    return to_float(_ref_pointwise(img.mul(255).round().to(torch.uint8), name, mag))
 
 # %% ../nbs/01_augment.ipynb #9537d011
 def _names(ops):
+    "The op names `ops` (default: all of `OPS`), refused in one line if one is unknown."
     names = list(ops or OPS)
-    for n in names: get_op(n)                                         # unknown names fail here
+    for n in names:
+        get_op(n)
     return names
 
-def _anyof(idx, ks): return torch.stack([idx == k for k in ks]).any(0).view(-1, 1, 1, 1)  # (N, 1, 1, 1)
+# %% ../nbs/01_augment.ipynb #ba8f2d1f
+def _drew(idx, k, *shape):
+    "Which images drew op `k` (`idx == k`), viewed as `shape` per image, e.g. (N, 1, 1, 1)."
+    return (idx == k).view(len(idx), *shape)
 
+def _anyof(idx, ks):
+    "Which images drew one of the ops `ks`, (N, 1, 1, 1)."
+    return torch.stack([idx == k for k in ks]).any(0).view(-1, 1, 1, 1)
+
+# %% ../nbs/01_augment.ipynb #511f7fe7
+def _geometric(x, idx, level, names):
+    "`x` with each image that drew a geometric op of `names` warped by it, in one warp of the batch."
+    geo = [k for k, n in enumerate(names) if n in _AFFINE]
+    if not geo: return x
+    N, C, H, W = x.shape
+    one, z = torch.ones(N, device=x.device), torch.zeros(N, device=x.device)
+    A, b = _mat(one, z, z, one), torch.stack([z, z], 1)           # (N, 2, 2), (N, 2)
+    for k in geo:
+        Ak, bk = _AFFINE[names[k]](level, H, W)
+        A, b = torch.where(_drew(idx, k, 1, 1), Ak, A), torch.where(_drew(idx, k, 1), bk, b)
+    return _warp(x, A, b)
+
+# %% ../nbs/01_augment.ipynb #768106ce
+def _blends(x, idx, level, names, out):
+    "`out`, but the images that drew an enhancement of `names`: one blend of `x` with per-image degenerate images."
+    blend = [k for k, n in enumerate(names) if n in _DEGENERATE]
+    if not blend: return out
+    d = _DEGENERATE[names[blend[0]]](x)
+    for k in blend[1:]:
+        d = torch.where(_drew(idx, k, 1, 1, 1), _DEGENERATE[names[k]](x), d)
+    return torch.where(_anyof(idx, blend), _blend(x, d, _factor(level)).to(x.dtype), out)
+
+# %% ../nbs/01_augment.ipynb #d5c985f3
 def apply_ops(x:torch.Tensor, # (N, C, H, W) float images in [0, 1]
               idx:torch.Tensor, # (N,) index into `names` of the op for each image; -1: leave the image alone
               level:torch.Tensor, # (N,) signed levels in [-10, 10]
               names=None, # op names; default all of `OPS` in order
              ) -> torch.Tensor:
     "Apply op `names[idx[i]]` at `level[i]` to image `i`: each kind of op runs on the whole batch, `torch.where` picks."
-    names, (N, C, H, W) = _names(names), x.shape
-    out, drew = x, lambda k, *s: (idx == k).view(N, *s)              # images that drew op k, e.g. (N, 1, 1, 1)
-    if geo := [k for k, n in enumerate(names) if n in _AFFINE]:       # one warp, the identity for the other images
-        one, z = torch.ones(N, device=x.device), torch.zeros(N, device=x.device)
-        A, b = _mat(one, z, z, one), torch.stack([z, z], 1)           # (N, 2, 2), (N, 2)
-        for k in geo:
-            Ak, bk = _AFFINE[names[k]](level, H, W)
-            A, b = torch.where(drew(k, 1, 1), Ak, A), torch.where(drew(k, 1), bk, b)
-        out = _warp(x, A, b)                                          # the identity warp copies an image exactly
-    if blend := [k for k, n in enumerate(names) if n in _DEGENERATE]:  # one blend with per-image degenerate images
-        d = _DEGENERATE[names[blend[0]]](x)
-        for k in blend[1:]: d = torch.where(drew(k, 1, 1, 1), _DEGENERATE[names[k]](x), d)
-        out = torch.where(_anyof(idx, blend), _blend(x, d, _factor(level)).to(x.dtype), out)
-    for k, n in enumerate(names):                                     # the rest, each on the whole batch
+    names = _names(names)
+    out = _blends(x, idx, level, names, _geometric(x, idx, level, names))
+    for k, n in enumerate(names):
         if n not in _AFFINE and n not in _DEGENERATE and OPS[n] is not identity:
-            out = torch.where(drew(k, 1, 1, 1), OPS[n](x, level).to(x.dtype), out)
+            out = torch.where(_drew(idx, k, 1, 1, 1), OPS[n](x, level).to(x.dtype), out)
     return out
 
 # %% ../nbs/01_augment.ipynb #572a849a
+def _draw_layer(N:int, n:int, prob:float, max_level:int, generator, dev):
+    "One layer of RandAugment's draw for `N` images and `n` ops: op index (-1: off) and signed level, (N,) each."
+    k = _randint(0, n, N, generator, dev)                         # (N,) which op
+    m = _randint(1, max_level + 1, N, generator, dev).float()     # (N,) level 1..max_level
+    sign = _randint(0, 2, N, generator, dev) * 2 - 1              # (N,) +-1
+    on = _rand(N, generator, dev) < prob                          # (N,) apply it?
+    return torch.where(on, k, -1), m * sign
+
+# %% ../nbs/01_augment.ipynb #e772ab9b
 def draw_rand_augment(x:torch.Tensor, n_ops:int=2, prob:float=0.5, generator:torch.Generator=None, ops=None,
                       max_level:int=9) -> dict:
-    "The random part of `rand_augment`: the op `idx` of each layer and image (-1: off) and its signed `level`, (n_ops, N)."
+    "The random part of `rand_augment`: op `idx` (-1: off) and signed `level` of each layer and image, (n_ops, N)."
     _check(x)
     n, N, dev = len(_names(ops)), len(x), x.device                   # unknown names fail before drawing anything
     idx, level = torch.full((n_ops, N), -1, device=dev), torch.zeros(n_ops, N, device=dev)
     for l in range(n_ops):
-        k = _randint(0, n, N, generator, dev)                         # (N,) which op
-        m = _randint(1, max_level + 1, N, generator, dev).float()     # (N,) level 1..max_level
-        sign = _randint(0, 2, N, generator, dev) * 2 - 1              # (N,) +-1
-        on = _rand(N, generator, dev) < prob                          # (N,) apply it?
-        idx[l], level[l] = torch.where(on, k, -1), m * sign
+        idx[l], level[l] = _draw_layer(N, n, prob, max_level, generator, dev)
     return dict(idx=idx, level=level)
 
+# %% ../nbs/01_augment.ipynb #23450110
 def apply_rand_augment(x:torch.Tensor, idx:torch.Tensor, level:torch.Tensor, ops=None) -> torch.Tensor:
     "`rand_augment` given its draw: the layers `idx`, `level` (n_ops, N) applied in turn by `apply_ops`."
     _check(x)
-    for i, l in zip(idx, level): x = apply_ops(x, i, l, ops)
+    for i, l in zip(idx, level):
+        x = apply_ops(x, i, l, ops)
     return x
 
 # %% ../nbs/01_augment.ipynb #8b002c1c
@@ -315,7 +446,7 @@ def rand_augment(x:torch.Tensor, # (N, C, H, W) float images in [0, 1]
                  ops=None, # names of the ops to draw from; default all 14 of `OPS`
                  max_level:int=9, # levels are drawn uniformly from 1..max_level (the reference: 1..9)
                 ) -> torch.Tensor:
-    "FixMatch's RandAugment: per image, `n_ops` random ops, each at a random level 1..`max_level` with probability `prob`."
+    "FixMatch's RandAugment: per image, `n_ops` random ops at random levels, each applied with probability `prob`."
     return apply_rand_augment(x, **draw_rand_augment(x, n_ops, prob, generator, ops, max_level), ops=ops)
 
 # %% ../nbs/01_augment.ipynb #4d57f06a
@@ -325,6 +456,7 @@ def draw_cutout(x:torch.Tensor, generator:torch.Generator=None) -> dict:
     N, C, H, W = x.shape
     return dict(cy=_randint(0, H, N, generator, x.device), cx=_randint(0, W, N, generator, x.device))
 
+# %% ../nbs/01_augment.ipynb #dee99105
 def apply_cutout(x:torch.Tensor, cy:torch.Tensor, cx:torch.Tensor, size:int=16, fill:float=0.5) -> torch.Tensor:
     "`cutout` given its draw: fill the `size`×`size` square centred at (`cy[i]`, `cx[i]`) of image `i` with `fill`."
     _check(x)
@@ -341,16 +473,17 @@ def cutout(x:torch.Tensor, # (N, C, H, W) float images in [0, 1]
            generator:torch.Generator=None, # random source on `x`'s device; None: torch's global one
            fill:float=0.5, # value written into the square
           ) -> torch.Tensor:
-    "Fill a `size`×`size` square centred at a uniformly random pixel of each image with `fill` (clipped at the border)."
+    "Fill a `size`×`size` square around a uniformly random pixel of each image with `fill`, clipped at the border."
     return apply_cutout(x, **draw_cutout(x, generator), size=size, fill=fill)
 
 # %% ../nbs/01_augment.ipynb #3d93416e
 def draw_strong(x:torch.Tensor, generator:torch.Generator=None, flip:bool=True, translate:float=0.125,
                 n_ops:int=2) -> dict:
-    "The random part of `strong_aug`: `draw_weak`'s, `draw_rand_augment`'s and `draw_cutout`'s tensors, drawn in that order."
+    "The random part of `strong_aug`: `draw_weak`'s, `draw_rand_augment`'s, then `draw_cutout`'s tensors."
     return {**draw_weak(x, flip, translate, generator), **draw_rand_augment(x, n_ops, generator=generator),
             **draw_cutout(x, generator)}
 
+# %% ../nbs/01_augment.ipynb #66bb6137
 def apply_strong(x:torch.Tensor, flip, oy, ox, idx, level, cy, cx, translate:float=0.125,
                  cutout_size:int=16) -> torch.Tensor:
     "`strong_aug` given its draw: flip and shift, RandAugment's layers, Cutout. Shape-static: it compiles."
@@ -370,27 +503,48 @@ def strong_aug(x:torch.Tensor, # (N, C, H, W) float images in [0, 1]: the images
     return apply_strong(x, **p, translate=translate, cutout_size=cutout_size)
 
 # %% ../nbs/01_augment.ipynb #39170295
+def _show_im(ax, im:torch.Tensor):
+    "Draw float image `im` (C, H, W) on `ax`, in gray when it has one channel."
+    ax.imshow(im[0] if len(im) == 1 else im.permute(1, 2, 0), cmap='gray', vmin=0, vmax=1)
+
+# %% ../nbs/01_augment.ipynb #236e1bd8
+def _grid_figure(nrows:int, ncols:int, size:float, extra:float=0):
+    "A figure of `nrows`×`ncols` axes of `size` inches, all hidden, `extra` inches taller (for a title)."
+    fig, axs = plt.subplots(nrows, ncols, figsize=(ncols*size, nrows*size + extra), squeeze=False)
+    for ax in axs.flat:
+        ax.axis('off')
+    return fig, axs
+
+# %% ../nbs/01_augment.ipynb #53b2d395
 def show_image_grid(images, # (N, C, H, W) float images in [0, 1], or {column title: such a batch}, one column each
                     title:str=None, # figure title
                     size:float=None, # inches per image (default: 1.2 for a batch, 1.1 for columns)
                     ncols:int=8, # images per row, for a batch
                    ):
-    "Draw a batch of images as rows of `ncols`, or named batches as titled columns (one row per image); returns the figure."
+    "Draw a batch of images as rows of `ncols`, or named batches as titled columns; returns the figure."
     cols = images if isinstance(images, dict) else None
     ims = [x.detach().float().cpu().clamp(0, 1) for x in (cols.values() if cols else [images])]
     nrows, ncols = (len(ims[0]), len(ims)) if cols else (math.ceil(len(ims[0]) / ncols), ncols)
-    size = size or (1.1 if cols else 1.2)
-    fig, axs = plt.subplots(nrows, ncols, figsize=(ncols*size, nrows*size + (0.3 if title and not cols else 0)), squeeze=False)
-    for ax in axs.flat: ax.axis('off')
+    fig, axs = _grid_figure(nrows, ncols, size or (1.1 if cols else 1.2), 0.3 if title and not cols else 0)
     cells = axs.T.flatten() if cols else axs.flat                                # column by column, or row by row
     for ax, im in zip(cells, [im for x in ims for im in x]):
-        ax.imshow(im[0] if len(im) == 1 else im.permute(1, 2, 0), cmap='gray', vmin=0, vmax=1)
-    for ax, k in zip(axs[0], cols or ()): ax.set_title(k, fontsize=8)
-    if title: fig.suptitle(title, fontsize=10 if cols else None)
+        _show_im(ax, im)
+    for ax, k in zip(axs[0], cols or ()):
+        ax.set_title(k, fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10 if cols else None)
     fig.tight_layout()
     return fig
 
 # %% ../nbs/01_augment.ipynb #8aa0b39e
+def _show_op(ax, img:torch.Tensor, name:str, lv:float):
+    "Draw op `name` at level `lv` applied to image `img` on `ax`, without ticks."
+    im = get_op(name)(img[None].float(), torch.tensor([float(lv)], device=img.device))[0].cpu()
+    ax.set_xticks([])
+    ax.set_yticks([])
+    _show_im(ax, im)
+
+# %% ../nbs/01_augment.ipynb #7b21cc5c
 def show_ops(img:torch.Tensor, # (C, H, W) float image in [0, 1]
              levels=(1, 5, 9), # levels to show, one row each
              size:float=0.9, # inches per image
@@ -400,10 +554,10 @@ def show_ops(img:torch.Tensor, # (C, H, W) float image in [0, 1]
     fig, axs = plt.subplots(len(levels), len(names), figsize=(len(names)*size, len(levels)*size + 0.4), squeeze=False)
     for r, lv in enumerate(levels):
         for c, name in enumerate(names):
-            im = get_op(name)(img[None].float(), torch.tensor([float(lv)], device=img.device))[0].cpu()
-            ax = axs[r, c]; ax.set_xticks([]); ax.set_yticks([])
-            ax.imshow(im[0] if len(im) == 1 else im.permute(1, 2, 0), cmap='gray', vmin=0, vmax=1)
-            if r == 0: ax.set_title(name, fontsize=7)
-            if c == 0: ax.set_ylabel(f"level {lv}", fontsize=7)
+            _show_op(axs[r, c], img, name, lv)
+    for ax, name in zip(axs[0], names):
+        ax.set_title(name, fontsize=7)
+    for ax, lv in zip(axs[:, 0], levels):
+        ax.set_ylabel(f"level {lv}", fontsize=7)
     fig.tight_layout()
     return fig

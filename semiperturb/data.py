@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import numpy as np, torch
 import matplotlib.pyplot as plt
+from fastcore.basics import patch
 from .core import DataError, check_range
 
 # %% auto #0
@@ -17,21 +18,34 @@ __all__ = ['FASHION_CLASSES', 'DEBIAN_FASHION', 'IMG_EXTS', 'RESIZE_HINT', 'DATA
            'split_labeled', 'DeviceSampler', 'show_labeled', 'split_summary', 'data_cmd']
 
 # %% ../nbs/00a_data.ipynb #fc270449
+def _read_bytes(path:Path) -> bytes:
+    "The bytes of file `path`, gunzipped when it ends in `.gz`, refused in one line when unreadable."
+    try:
+        return (gzip.open if path.suffix == '.gz' else open)(path, 'rb').read()
+    except (OSError, EOFError) as e:
+        raise DataError(f"{path}: cannot read ({e}); delete it and fetch the dataset again") from None
+
+# %% ../nbs/00a_data.ipynb #75e5dcb8
+def _idx_shape(raw:bytes, path:Path) -> tuple:
+    "The shape in the header of IDX bytes `raw` (read from `path`), refused in one line when the header is bad."
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+        raise DataError(f"{path}: not an IDX file of unsigned bytes (bad magic number); "
+                        "delete it and fetch the dataset again")
+    ndim = raw[3]
+    if len(raw) < 4 + 4*ndim: raise DataError(f"{path}: truncated IDX header; delete it and fetch the dataset again")
+    return struct.unpack(f'>{ndim}I', raw[4:4+4*ndim])
+
+# %% ../nbs/00a_data.ipynb #aa8ac438
 def read_idx(path) -> torch.Tensor:
     "Read an IDX file of unsigned bytes at `path` (plain or `.gz`) into a uint8 tensor, validating its header."
     path = Path(path)
-    try:
-        raw = (gzip.open if path.suffix == '.gz' else open)(path, 'rb').read()
-    except (OSError, EOFError) as e: raise DataError(f"{path}: cannot read ({e}); delete it and fetch the dataset again") from None
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
-        raise DataError(f"{path}: not an IDX file of unsigned bytes (bad magic number); delete it and fetch the dataset again")
-    ndim = raw[3]
-    if len(raw) < 4 + 4*ndim: raise DataError(f"{path}: truncated IDX header; delete it and fetch the dataset again")
-    shape = struct.unpack(f'>{ndim}I', raw[4:4+4*ndim])
-    n = int(np.prod(shape))
-    if len(raw) != 4 + 4*ndim + n:
-        raise DataError(f"{path}: expected {n} bytes of data for shape {tuple(shape)}, found {len(raw)-4-4*ndim}; the file is corrupt, fetch it again")
-    return torch.frombuffer(bytearray(raw[4+4*ndim:]), dtype=torch.uint8).reshape(shape)
+    raw = _read_bytes(path)
+    shape = _idx_shape(raw, path)
+    start, n = 4 + 4*len(shape), int(np.prod(shape))
+    if len(raw) != start + n:
+        raise DataError(f"{path}: expected {n} bytes of data for shape {tuple(shape)}, found {len(raw)-start}; "
+                        "the file is corrupt, fetch it again")
+    return torch.frombuffer(bytearray(raw[start:]), dtype=torch.uint8).reshape(shape)
 
 # %% ../nbs/00a_data.ipynb #69878219
 @dataclass
@@ -48,16 +62,27 @@ class ImageData:
     unlabeled_x: torch.Tensor = None  # (U, C, H, W) uint8; None means train_x (FixMatch's choice)
 
     def __post_init__(self):
-        if self.mean is None or self.std is None: self.mean, self.std = channel_stats(self.train_x)
-        if self.unlabeled_x is None: self.unlabeled_x = self.train_x
+        if self.mean is None or self.std is None:
+            self.mean, self.std = channel_stats(self.train_x)
+        if self.unlabeled_x is None:
+            self.unlabeled_x = self.train_x
 
-    @property
-    def shape(self): return tuple(self.train_x.shape[1:])
-    @property
-    def num_classes(self): return len(self.classes)
-    def __repr__(self):
-        return (f"ImageData({self.name!r}, shape={self.shape}, classes={self.num_classes}, train={len(self.train_x)}, "
-                f"unlabeled={len(self.unlabeled_x)}, test={len(self.test_x)})")
+# %% ../nbs/00a_data.ipynb #398e1d08
+@patch(as_prop=True)
+def shape(self:ImageData):
+    "The shape `(C, H, W)` of one image."
+    return tuple(self.train_x.shape[1:])
+
+@patch(as_prop=True)
+def num_classes(self:ImageData):
+    "The number of classes."
+    return len(self.classes)
+
+# %% ../nbs/00a_data.ipynb #6d368bbe
+@patch
+def __repr__(self:ImageData):
+    return (f"ImageData({self.name!r}, shape={self.shape}, classes={self.num_classes}, train={len(self.train_x)}, "
+            f"unlabeled={len(self.unlabeled_x)}, test={len(self.test_x)})")
 
 # %% ../nbs/00a_data.ipynb #ce1b904e
 def channel_stats(x:torch.Tensor, max_n:int=10_000):
@@ -66,174 +91,244 @@ def channel_stats(x:torch.Tensor, max_n:int=10_000):
     return tuple(x.mean((0, 2, 3)).tolist()), tuple(x.std((0, 2, 3)).tolist())
 
 # %% ../nbs/00a_data.ipynb #326db418
-FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']
+FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat',
+                   'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']
 DEBIAN_FASHION = Path('/usr/share/datasets/fashion-mnist')
 _FASHION_FILES = {'train': ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte'),
                   'test':  ('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')}
 
+# %% ../nbs/00a_data.ipynb #ddafb872
 def _find_idx(d:Path, stem:str):
     "The IDX file `stem` (plain or gzipped) in `d` or in its usual sub-folders, else None."
     for sub in ('', 'fashion-mnist', 'FashionMNIST/raw'):
         for ext in ('.gz', ''):
             if (p := d/sub/(stem+ext)).exists(): return p
 
+# %% ../nbs/00a_data.ipynb #55a427ff
 def download_root(data_dir=None) -> Path:
     "Where torchvision downloads go: `data_dir`, else `$SEMIPERTURB_DATA`, else `~/.cache/semiperturb`."
     return Path(data_dir or os.environ.get('SEMIPERTURB_DATA') or Path.home()/'.cache'/'semiperturb').expanduser()
 
+# %% ../nbs/00a_data.ipynb #47a0dbb8
 def data_dirs(data_dir=None) -> list:
     "Directories searched for data: `data_dir`, `$SEMIPERTURB_DATA`, the Debian path."
     ds = [data_dir, os.environ.get('SEMIPERTURB_DATA')]
     return [Path(d).expanduser() for d in ds if d] + [DEBIAN_FASHION]
 
 # %% ../nbs/00a_data.ipynb #01f90c14
-def _has_fashion(d:Path) -> bool: return all(_find_idx(d, s) for pair in _FASHION_FILES.values() for s in pair)
+def _has_fashion(d:Path) -> bool:
+    "Does `d` hold the four Fashion-MNIST IDX files?"
+    return all(_find_idx(d, s) for pair in _FASHION_FILES.values() for s in pair)
+
+# %% ../nbs/00a_data.ipynb #c01ae741
+def _download_fashion(data_dir=None):
+    "Download Fashion-MNIST with torchvision into `download_root(data_dir)`: that folder, or None if it fails."
+    import torchvision
+    root = download_root(data_dir)
+    try:
+        torchvision.datasets.FashionMNIST(root, train=True, download=True)
+        torchvision.datasets.FashionMNIST(root, train=False, download=True)
+        return root
+    except Exception:
+        return None
+
+# %% ../nbs/00a_data.ipynb #d3643e1b
+_NO_FASHION = ("Fashion-MNIST not found: install it with `sudo apt-get install dataset-fashion-mnist`, "
+               "or pass --data-dir DIR (or set SEMIPERTURB_DATA) to a folder holding the four IDX .gz files")
 
 def _fashion_dir(data_dir=None, download=True):
-    "A directory holding the four Fashion-MNIST IDX files: `data_dir` when given (nothing else is searched), else the search path."
+    "A folder holding the four Fashion-MNIST IDX files: `data_dir` alone when given, else the search path."
     if data_dir is not None and not Path(data_dir).expanduser().is_dir():
-        raise DataError(f"--data-dir {data_dir}: no such folder; name the folder that holds the Fashion-MNIST IDX files, or leave --data-dir out")
+        raise DataError(f"--data-dir {data_dir}: no such folder; name the folder that holds the Fashion-MNIST IDX "
+                        "files, or leave --data-dir out")
     for d in (data_dirs(data_dir)[:1] if data_dir is not None else data_dirs()):
         if _has_fashion(d): return d
-    if download:
-        import torchvision
-        root = download_root(data_dir)
-        try:
-            torchvision.datasets.FashionMNIST(root, train=True, download=True)
-            torchvision.datasets.FashionMNIST(root, train=False, download=True)
-            return root
-        except Exception: pass
+    if download and (root := _download_fashion(data_dir)) is not None: return root
     if data_dir is not None:
-        raise DataError(f"--data-dir {data_dir} holds no Fashion-MNIST IDX files and they could not be downloaded into it; "
-                        "put the four .gz files there, or leave --data-dir out to use the installed copy")
-    raise DataError("Fashion-MNIST not found: install it with `sudo apt-get install dataset-fashion-mnist`, "
-                    "or pass --data-dir DIR (or set SEMIPERTURB_DATA) to a folder holding the four IDX .gz files")
+        raise DataError(f"--data-dir {data_dir} holds no Fashion-MNIST IDX files and they could not be downloaded "
+                        "into it; put the four .gz files there, or leave --data-dir out to use the installed copy")
+    raise DataError(_NO_FASHION)
 
+# %% ../nbs/00a_data.ipynb #cd6bb260
+def _fashion_split(d:Path, s:str):
+    "Images (N, 1, 28, 28) and labels (N,) of split `s` ('train' or 'test') of the Fashion-MNIST files in `d`."
+    x, y = (read_idx(_find_idx(d, stem)) for stem in _FASHION_FILES[s])
+    if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
+        raise DataError(f"{d}: {s} images {tuple(x.shape)} and labels {tuple(y.shape)} do not match; "
+                        "fetch the dataset again")
+    return x[:, None].contiguous(), y.long()
+
+# %% ../nbs/00a_data.ipynb #fce014b1
 def load_fashion_mnist(data_dir=None, download=True) -> ImageData:
     "Fashion-MNIST as uint8 tensors, read straight from the IDX files."
     d = _fashion_dir(data_dir, download)
-    def split(s):
-        x, y = (read_idx(_find_idx(d, stem)) for stem in _FASHION_FILES[s])
-        if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
-            raise DataError(f"{d}: {s} images {tuple(x.shape)} and labels {tuple(y.shape)} do not match; fetch the dataset again")
-        return x[:, None].contiguous(), y.long()
-    (trx, try_), (tex, tey) = split('train'), split('test')
+    (trx, try_), (tex, tey) = _fashion_split(d, 'train'), _fashion_split(d, 'test')
     return ImageData('fashion-mnist', trx, try_, tex, tey, FASHION_CLASSES)
 
 # %% ../nbs/00a_data.ipynb #ff1d7c2c
-def _tv_dataset(name, root, download):
+def _hwc(a) -> torch.Tensor:
+    "Images `a` (N, H, W, C) as a tensor (N, C, H, W)."
+    return torch.as_tensor(np.asarray(a)).permute(0, 3, 1, 2).contiguous()
+
+# %% ../nbs/00a_data.ipynb #2a41bba9
+def _cifar(name, root, download) -> ImageData:
+    "CIFAR-10 or CIFAR-100 (`name`) through torchvision."
     import torchvision.datasets as D
-    def hwc(a): return torch.as_tensor(np.asarray(a)).permute(0, 3, 1, 2).contiguous()
+    cls = D.CIFAR10 if name == 'cifar10' else D.CIFAR100
+    tr, te = cls(root, train=True, download=download), cls(root, train=False, download=download)
+    return ImageData(name, _hwc(tr.data), torch.as_tensor(tr.targets), _hwc(te.data), torch.as_tensor(te.targets),
+                     list(tr.classes))
+
+# %% ../nbs/00a_data.ipynb #8f5ee2b3
+def _svhn(name, root, download) -> ImageData:
+    "SVHN through torchvision; its classes are the digits."
+    import torchvision.datasets as D
+    tr, te = D.SVHN(root, 'train', download=download), D.SVHN(root, 'test', download=download)
+    return ImageData(name, torch.as_tensor(tr.data), torch.as_tensor(tr.labels).long(), torch.as_tensor(te.data),
+                     torch.as_tensor(te.labels).long(), [str(i) for i in range(10)])
+
+# %% ../nbs/00a_data.ipynb #0b36e686
+def _stl10(name, root, download) -> ImageData:
+    "STL-10 through torchvision; its 100,000 unlabeled images join the pool."
+    import torchvision.datasets as D
+    tr, te, un = (D.STL10(root, s, download=download) for s in ('train', 'test', 'unlabeled'))
+    trx = torch.as_tensor(tr.data)
+    return ImageData(name, trx, torch.as_tensor(tr.labels).long(), torch.as_tensor(te.data),
+                     torch.as_tensor(te.labels).long(), list(tr.classes),
+                     unlabeled_x=torch.cat([trx, torch.as_tensor(un.data)]))
+
+# %% ../nbs/00a_data.ipynb #9b6d799e
+_TV = dict(cifar10=_cifar, cifar100=_cifar, svhn=_svhn, stl10=_stl10)
+
+def _tv_dataset(name, root, download):
+    "Dataset `name` of `_TV` through torchvision, refused in one line when it cannot be loaded."
     try:
-        if name in ('cifar10', 'cifar100'):
-            cls = D.CIFAR10 if name == 'cifar10' else D.CIFAR100
-            tr, te = cls(root, train=True, download=download), cls(root, train=False, download=download)
-            return ImageData(name, hwc(tr.data), torch.as_tensor(tr.targets), hwc(te.data), torch.as_tensor(te.targets), list(tr.classes))
-        if name == 'svhn':
-            tr, te = D.SVHN(root, 'train', download=download), D.SVHN(root, 'test', download=download)
-            return ImageData(name, torch.as_tensor(tr.data), torch.as_tensor(tr.labels).long(), torch.as_tensor(te.data),
-                             torch.as_tensor(te.labels).long(), [str(i) for i in range(10)])
-        if name == 'stl10':
-            tr, te, un = (D.STL10(root, s, download=download) for s in ('train', 'test', 'unlabeled'))
-            trx = torch.as_tensor(tr.data)
-            return ImageData(name, trx, torch.as_tensor(tr.labels).long(), torch.as_tensor(te.data), torch.as_tensor(te.labels).long(),
-                             list(tr.classes), unlabeled_x=torch.cat([trx, torch.as_tensor(un.data)]))
+        return _TV[name](name, root, download) if name in _TV else None
     except (RuntimeError, OSError) as e:
-        raise DataError(f"{name} could not be loaded from {root} ({str(e).splitlines()[0]}); go online once so torchvision can "
-                        f"download it, or pass --data-dir to a folder that holds it") from None
+        raise DataError(f"{name} could not be loaded from {root} ({str(e).splitlines()[0]}); go online once so "
+                        f"torchvision can download it, or pass --data-dir to a folder that holds it") from None
 
 # %% ../nbs/00a_data.ipynb #083e4df0
 IMG_EXTS = {'.png', '.jpg', '.jpeg', '.bmp', '.gif', '.webp'}
 RESIZE_HINT = 'pass --image-size N to resize them all to NxN'  # what the commands with --image-size suggest
 
-def _img_files(d:Path): return sorted(p for p in d.rglob('*') if p.suffix.lower() in IMG_EXTS)
+def _img_files(d:Path):
+    "The image files under `d`, at any depth, sorted."
+    return sorted(p for p in d.rglob('*') if p.suffix.lower() in IMG_EXTS)
 
+# %% ../nbs/00a_data.ipynb #dd19a5c9
 def _open_image(f, load:bool=True):
-    "The PIL image in file `f` (only its header unless `load`), refused in one line if it is not an image PIL can read."
+    "The PIL image in file `f` (only its header unless `load`), refused in one line if PIL cannot read it."
     from PIL import Image
     try:
         im = Image.open(f)
-        if load: im.load()
+        if load:
+            im.load()
         return im
-    except Exception as e: raise DataError(f"{f}: not a readable image ({e}); remove or replace it") from None
+    except Exception as e:
+        raise DataError(f"{f}: not a readable image ({e}); remove or replace it") from None
 
+# %% ../nbs/00a_data.ipynb #6de59f43
+def _load_image(f, image_size=None, rgb=False):
+    "The image in file `f`, RGB if `rgb` else gray, resized to `image_size`×`image_size` if given."
+    from PIL import Image
+    im = _open_image(f).convert('RGB' if rgb else 'L')
+    return im.resize((image_size, image_size), Image.BILINEAR) if image_size else im
+
+# %% ../nbs/00a_data.ipynb #36a8000a
 def _read_images(files, image_size=None, rgb=False, resize:str='resize them all to one size first'):
     "Stack image `files` into a uint8 (N,C,H,W) tensor; `resize` says what to do about images of different sizes."
-    from PIL import Image
-    ims = []
-    for f in files:
-        im = _open_image(f).convert('RGB' if rgb else 'L')
-        if image_size: im = im.resize((image_size, image_size), Image.BILINEAR)
-        ims.append(im)
+    ims = [_load_image(f, image_size, rgb) for f in files]
     sizes = {im.size for im in ims}
     if len(sizes) > 1:
         raise DataError(f"images have different sizes ({', '.join(f'{w}x{h}' for w, h in sorted(sizes))}); {resize}")
     a = np.stack([np.asarray(im) for im in ims])
     return torch.as_tensor(a[:, None] if a.ndim == 3 else a.transpose(0, 3, 1, 2).copy())
 
-def _is_rgb(files): return any(_open_image(f, load=False).mode not in ('L', '1', 'I', 'I;16', 'F', 'LA') for f in files)
+# %% ../nbs/00a_data.ipynb #e32f2faf
+def _is_rgb(files):
+    "Is any of image `files` in colour? (Only the headers are read.)"
+    return any(_open_image(f, load=False).mode not in ('L', '1', 'I', 'I;16', 'F', 'LA') for f in files)
 
 # %% ../nbs/00a_data.ipynb #d627affa
-def load_folder(root, image_size:int=None, resize:str=None) -> ImageData:
-    "A dataset from `root/labeled/<class>/*`, `root/unlabeled/**` and `root/test/<class>/*`; `resize`: the advice for images of mixed sizes."
-    root = Path(root).expanduser()
-    lab, unl, tst = root/'labeled', root/'unlabeled', root/'test'
+def _folder_classes(root:Path) -> list:
+    "The classes of folder dataset `root`, refused in one line when its layout is wrong."
+    lab, tst = root/'labeled', root/'test'
     if not lab.is_dir() or not tst.is_dir():
-        raise DataError(f"{root}: a folder dataset needs {root}/labeled/<class>/ and {root}/test/<class>/ (and optionally {root}/unlabeled/)")
+        raise DataError(f"{root}: a folder dataset needs {root}/labeled/<class>/ and {root}/test/<class>/ "
+                        f"(and optionally {root}/unlabeled/)")
     classes = sorted(p.name for p in lab.iterdir() if p.is_dir())
     if not classes: raise DataError(f"{lab}: no class folders found; put images in {lab}/<class>/")
-    def labeled(d):
-        unknown = sorted(p.name for p in d.iterdir() if p.is_dir() and p.name not in classes)
-        if unknown: raise DataError(f"{d}: classes {unknown} have no labeled images in {lab}")
-        fs = [(f, i) for i, c in enumerate(classes) if (d/c).is_dir() for f in _img_files(d/c)]
-        if not fs: raise DataError(f"{d}: no images found (extensions: {' '.join(sorted(IMG_EXTS))})")
-        return [f for f, _ in fs], torch.tensor([i for _, i in fs])
-    (lf, ly), (tf, ty) = labeled(lab), labeled(tst)
+    return classes
+
+# %% ../nbs/00a_data.ipynb #dccf4213
+def _labeled_files(d:Path, classes:list, lab:Path):
+    "The image files under `d/<class>/` and their labels, refused when a class is unknown to `lab` or none is found."
+    unknown = sorted(p.name for p in d.iterdir() if p.is_dir() and p.name not in classes)
+    if unknown: raise DataError(f"{d}: classes {unknown} have no labeled images in {lab}")
+    fs = [(f, i) for i, c in enumerate(classes) if (d/c).is_dir() for f in _img_files(d/c)]
+    if not fs: raise DataError(f"{d}: no images found (extensions: {' '.join(sorted(IMG_EXTS))})")
+    return [f for f, _ in fs], torch.tensor([i for _, i in fs])
+
+# %% ../nbs/00a_data.ipynb #4b725cff
+def load_folder(root, image_size:int=None, resize:str=None) -> ImageData:
+    "A dataset from `root/labeled/<class>/*`, `root/unlabeled/**` and `root/test/<class>/*`."
+    root = Path(root).expanduser()
+    lab, unl, tst = root/'labeled', root/'unlabeled', root/'test'
+    classes = _folder_classes(root)
+    (lf, ly), (tf, ty) = _labeled_files(lab, classes, lab), _labeled_files(tst, classes, lab)
     uf = _img_files(unl) if unl.is_dir() else []
-    rgb = _is_rgb(lf + tf + uf)
-    xs = _read_images(lf + uf + tf, image_size, rgb, *([resize] if resize else []))
+    xs = _read_images(lf + uf + tf, image_size, _is_rgb(lf + tf + uf), *([resize] if resize else []))
     trx, ux, tex = xs[:len(lf)], xs[:len(lf)+len(uf)], xs[len(lf)+len(uf):]
     return ImageData(root.name, trx, ly, tex, ty, classes, unlabeled_x=ux)
 
 # %% ../nbs/00a_data.ipynb #493bc25b
+def _write_pngs(d:Path, n:int, tag:str, rng, size:int):
+    "Write `n` random PNGs `tag0.png`, ... of side `size` into folder `d`, the odd ones in colour."
+    from PIL import Image
+    d.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        a = rng.integers(0, 256, (size, size, 3) if i % 2 else (size, size), dtype=np.uint8)
+        Image.fromarray(a).save(d/f'{tag}{i}.png')
+
+# %% ../nbs/00a_data.ipynb #0cd71445
 def make_folder_dataset(root, classes=('cat', 'dog'), n_labeled=3, n_unlabeled=5, n_test=2, size=8, seed=0):
     "Write a small random folder dataset of PNGs under `root` (for tests and examples); returns `root`."
-    from PIL import Image
     rng, root = np.random.default_rng(seed), Path(root)
-    def write(d, n, tag):
-        d.mkdir(parents=True, exist_ok=True)
-        for i in range(n):
-            a = rng.integers(0, 256, (size, size, 3) if i % 2 else (size, size), dtype=np.uint8)
-            Image.fromarray(a).save(d/f'{tag}{i}.png')
-    for c in classes: write(root/'labeled'/c, n_labeled, c); write(root/'test'/c, n_test, c)
-    write(root/'unlabeled'/'batch1', n_unlabeled, 'u')
+    for c in classes:
+        _write_pngs(root/'labeled'/c, n_labeled, c, rng, size)
+        _write_pngs(root/'test'/c, n_test, c, rng, size)
+    _write_pngs(root/'unlabeled'/'batch1', n_unlabeled, 'u', rng, size)
     return root
 
 # %% ../nbs/00a_data.ipynb #f3aeccbb
 DATASETS = ('fashion-mnist', 'cifar10', 'cifar100', 'svhn', 'stl10')
 
 def load_dataset(name:str, data_dir=None, image_size:int=None, download:bool=True, resize:str=None) -> ImageData:
-    "Load dataset `name` (one of `DATASETS`, or a path to a folder dataset; `resize`: the advice for a folder of mixed image sizes)."
+    "Load dataset `name`: one of `DATASETS`, or a path to a folder dataset."
     if name == 'fashion-mnist': return load_fashion_mnist(data_dir, download)
-    if name in DATASETS:
-        root = download_root(data_dir)
-        return _tv_dataset(name, root, download)
+    if name in DATASETS: return _tv_dataset(name, download_root(data_dir), download)
     if Path(name).expanduser().is_dir(): return load_folder(name, image_size, resize)
-    raise DataError(f"unknown dataset {name!r}: use one of {', '.join(DATASETS)}, or a folder with labeled/ unlabeled/ test/")
+    raise DataError(f"unknown dataset {name!r}: use one of {', '.join(DATASETS)}, "
+                    "or a folder with labeled/ unlabeled/ test/")
 
 # %% ../nbs/00a_data.ipynb #89bb4a56
+def _draw_class(labels:torch.Tensor, c:int, per:int, g:torch.Generator, n:int) -> torch.Tensor:
+    "`per` random indices of class `c` in `labels`, drawn with `g` (`n`: the labels asked for, for the message)."
+    pool = (labels == c).nonzero().flatten()
+    if len(pool) < per:
+        raise DataError(f"--labels {n} asks for {per} per class but class {c} has only {len(pool)} examples")
+    return pool[torch.randperm(len(pool), generator=g)[:per]]
+
+# %% ../nbs/00a_data.ipynb #37731c92
 def split_labeled(labels:torch.Tensor, n:int, seed:int=0, num_classes:int=None) -> torch.Tensor:
     "Sorted indices of `n` labeled examples, `n/K` per class, drawn from `labels` with `seed`."
     labels = torch.as_tensor(labels).cpu()
     k = num_classes or int(labels.max()) + 1
-    if n <= 0 or n % k: raise DataError(f"--labels {n} must be a positive multiple of the {k} classes (e.g. {k*max(1, n//k)})")
+    if n <= 0 or n % k:
+        raise DataError(f"--labels {n} must be a positive multiple of the {k} classes (e.g. {k*max(1, n//k)})")
     g, per = torch.Generator().manual_seed(seed), n // k
-    idx = []
-    for c in range(k):
-        pool = (labels == c).nonzero().flatten()
-        if len(pool) < per: raise DataError(f"--labels {n} asks for {per} per class but class {c} has only {len(pool)} examples")
-        idx.append(pool[torch.randperm(len(pool), generator=g)[:per]])
-    return torch.cat(idx).sort().values
+    return torch.cat([_draw_class(labels, c, per, g, n) for c in range(k)]).sort().values
 
 # %% ../nbs/00a_data.ipynb #f141c352
 class DeviceSampler:
@@ -244,31 +339,43 @@ class DeviceSampler:
         self.gen = torch.Generator(device=self.device).manual_seed(seed)
         self.order = torch.empty(0, dtype=torch.long, device=self.device)
 
-    def next_idx(self):
-        while len(self.order) < self.bs:  # top up with a fresh epoch; a batch may span two epochs
-            self.order = torch.cat([self.order, torch.randperm(self.n, generator=self.gen, device=self.device)])
-        idx, self.order = self.order[:self.bs], self.order[self.bs:]
-        return idx
+# %% ../nbs/00a_data.ipynb #04784a3c
+@patch
+def next_idx(self:DeviceSampler):
+    "The indices of the next batch."
+    while len(self.order) < self.bs:
+        self.order = torch.cat([self.order, torch.randperm(self.n, generator=self.gen, device=self.device)])
+    idx, self.order = self.order[:self.bs], self.order[self.bs:]
+    return idx
 
-    def __next__(self):
-        idx = self.next_idx()
-        out = tuple(t[idx] for t in self.tensors)
-        return out if len(out) > 1 else out[0]
-    def __iter__(self): return self
+# %% ../nbs/00a_data.ipynb #3c250185
+@patch
+def __next__(self:DeviceSampler):
+    idx = self.next_idx()
+    out = tuple(t[idx] for t in self.tensors)
+    return out if len(out) > 1 else out[0]
+
+@patch
+def __iter__(self:DeviceSampler):
+    return self
 
 # %% ../nbs/00a_data.ipynb #c50ea617
+def _show_train_image(ax, data:ImageData, i=None):
+    "Draw training image `i` of `data` on `ax`, without axes (only hide the axes when `i` is None)."
+    ax.axis('off')
+    if i is not None:
+        im = data.train_x[i].permute(1, 2, 0).numpy()
+        ax.imshow(im.squeeze(-1) if im.shape[-1] == 1 else im, cmap='gray', vmin=0, vmax=255)
+
+# %% ../nbs/00a_data.ipynb #a629c689
 def show_labeled(data:ImageData, idx:torch.Tensor, per_class:int=4, figsize=None):
     "A grid of up to `per_class` labeled examples (indices `idx`) for each class of `data`; returns the figure."
-    y = data.train_y[idx]
-    k = data.num_classes
+    y, k = data.train_y[idx], data.num_classes
     fig, axs = plt.subplots(per_class, k, figsize=figsize or (1.1*k, 1.2*per_class), squeeze=False)
     for c in range(k):
         sel = idx[y == c][:per_class]
         for r in range(per_class):
-            ax = axs[r, c]; ax.axis('off')
-            if r < len(sel):
-                im = data.train_x[sel[r]].permute(1, 2, 0).numpy()
-                ax.imshow(im.squeeze(-1) if im.shape[-1] == 1 else im, cmap='gray', vmin=0, vmax=255)
+            _show_train_image(axs[r, c], data, sel[r] if r < len(sel) else None)
         axs[0, c].set_title(data.classes[c], fontsize=8)
     fig.tight_layout()
     return fig
@@ -279,16 +386,18 @@ def split_summary(data:ImageData, labels:int, seed:int=0) -> str:
     idx = split_labeled(data.train_y, labels, seed, data.num_classes)
     counts = torch.bincount(data.train_y[idx], minlength=data.num_classes).tolist()
     lines = [f"dataset    {data.name}  images {'x'.join(map(str, data.shape))}  classes {data.num_classes}",
-             f"labeled    {len(idx)}  (seed {seed})", f"unlabeled  {len(data.unlabeled_x)}", f"test       {len(data.test_x)}",
-             "labels per class:"] + [f"  {c:<12} {n}" for c, n in zip(data.classes, counts)]
-    return '\n'.join(lines)
+             f"labeled    {len(idx)}  (seed {seed})", f"unlabeled  {len(data.unlabeled_x)}",
+             f"test       {len(data.test_x)}", "labels per class:"]
+    return '\n'.join(lines + [f"  {c:<12} {n}" for c, n in zip(data.classes, counts)])
 
 # %% ../nbs/00a_data.ipynb #1fc33b3c
-def data_cmd(dataset:str='fashion-mnist', # a name (fashion-mnist, cifar10, cifar100, svhn, stl10) or a folder with labeled/ unlabeled/ test/
-             labels:int=250, # number of labeled examples, a multiple of the number of classes
-             seed:int=0, # seed of the labeled split
-             data_dir:str=None, # where the data lives (default: $SEMIPERTURB_DATA, then the Debian path, then a download)
-             image_size:int=None): # resize a folder dataset's images to this side
+def data_cmd(
+    # a name (fashion-mnist, cifar10, cifar100, svhn, stl10) or a folder with labeled/ unlabeled/ test/
+    dataset:str='fashion-mnist',
+    labels:int=250, # number of labeled examples, a multiple of the number of classes
+    seed:int=0, # seed of the labeled split
+    data_dir:str=None, # where the data lives (default: $SEMIPERTURB_DATA, then the Debian path, then a download)
+    image_size:int=None): # resize a folder dataset's images to this side
     "Print the split sizes and per-class label counts of a dataset."
     check_range('image_size', image_size, '[1, inf)')
     print(split_summary(load_dataset(dataset, data_dir, image_size, resize=RESIZE_HINT), labels, seed))

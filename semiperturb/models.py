@@ -8,6 +8,7 @@ from functools import partial
 import torch, torch.nn as nn, torch.nn.functional as F
 import contextlib, os, shutil, tempfile
 from pathlib import Path
+from fastcore.basics import patch
 from .core import SemiperturbError, save_torch, make_dir
 
 # %% auto #0
@@ -16,6 +17,16 @@ __all__ = ['ARCHS', 'CLASSIFIER_KEYS', 'Normalize', 'conv3x3', 'conv1x1', 'batch
            'model_classes', 'load_classifier', 'on_device', 'autocast']
 
 # %% ../nbs/02_models.ipynb #def9abb6
+def _channel_values(v) -> torch.Tensor:
+    "`v` (per-channel values, one value, or None for 0.5) as a flat float32 tensor on the CPU."
+    return torch.as_tensor(0.5 if v is None else v, dtype=torch.float32, device='cpu').flatten()
+
+def _check_channels(name:str, v:torch.Tensor, channels:int=None):
+    "Refuse in one line `v` (the values of `name`) unless it has 1 value or one per channel."
+    if channels and len(v) not in (1, channels):
+        raise SemiperturbError(f"{name} has {len(v)} values for {channels}-channel images; give 1 or {channels}")
+
+# %% ../nbs/02_models.ipynb #b09fb4b0
 class Normalize(nn.Module):
     "Per-channel `(x - mean) / std` of a batch `(N, C, H, W)`, with `mean` and `std` kept as buffers."
     def __init__(self, mean=None, # per-channel means (or one value); default 0.5
@@ -23,28 +34,57 @@ class Normalize(nn.Module):
                  channels:int=None, # number of channels, to check `mean` and `std` against
                 ):
         super().__init__()
-        m, s = [torch.as_tensor(0.5 if v is None else v, dtype=torch.float32, device='cpu').flatten() for v in (mean, std)]
-        for name, v in (('mean', m), ('std', s)):
-            if channels and len(v) not in (1, channels):
-                raise SemiperturbError(f"{name} has {len(v)} values for {channels}-channel images; give 1 or {channels}")
+        m, s = _channel_values(mean), _channel_values(std)
+        _check_channels('mean', m, channels)
+        _check_channels('std', s, channels)
         if (s <= 0).any(): raise SemiperturbError(f"std must be positive, got {s.tolist()}")
-        self.register_buffer('mean', m.view(1, -1, 1, 1)); self.register_buffer('std', s.view(1, -1, 1, 1))
-    def forward(self, x): return (x - self.mean) / self.std
-    def extra_repr(self): return f"mean={self.mean.flatten().tolist()}, std={self.std.flatten().tolist()}"
+        self.register_buffer('mean', m.view(1, -1, 1, 1))
+        self.register_buffer('std', s.view(1, -1, 1, 1))
+
+    def forward(self, x):
+        return (x - self.mean) / self.std
+
+# %% ../nbs/02_models.ipynb #02c4117a
+@patch
+def extra_repr(self:Normalize):
+    return f"mean={self.mean.flatten().tolist()}, std={self.std.flatten().tolist()}"
 
 # %% ../nbs/02_models.ipynb #dc1a0033
-def conv3x3(c_in, c_out, stride=1): return nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False)
-def conv1x1(c_in, c_out, stride=1): return nn.Conv2d(c_in, c_out, 1, stride=stride, bias=False)
-def batch_norm(c, momentum=0.001): return nn.BatchNorm2d(c, momentum=momentum, eps=1e-3)
-def lrelu(x): return F.leaky_relu(x, 0.1)
+def conv3x3(c_in, c_out, stride=1):
+    "A 3×3 convolution without bias, padded to keep the size (at stride 1)."
+    return nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False)
 
+def conv1x1(c_in, c_out, stride=1):
+    "A 1×1 convolution without bias."
+    return nn.Conv2d(c_in, c_out, 1, stride=stride, bias=False)
+
+# %% ../nbs/02_models.ipynb #f05f25a8
+def batch_norm(c, momentum=0.001):
+    "Batch norm over `c` channels with TensorFlow's defaults (momentum 0.999, eps 1e-3)."
+    return nn.BatchNorm2d(c, momentum=momentum, eps=1e-3)
+
+def lrelu(x):
+    "Leaky ReLU with slope 0.1."
+    return F.leaky_relu(x, 0.1)
+
+# %% ../nbs/02_models.ipynb #1a48fe20
+def _init_module(m:nn.Module):
+    "Initialise one module `m` as FixMatch's reference does (convs, batch norms, linears; the rest is left alone)."
+    if isinstance(m, nn.Conv2d):
+        nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
+    elif isinstance(m, nn.BatchNorm2d):
+        nn.init.ones_(m.weight)
+        nn.init.zeros_(m.bias)
+    elif isinstance(m, nn.Linear):
+        nn.init.xavier_normal_(m.weight)
+    if isinstance(m, (nn.Conv2d, nn.Linear)) and m.bias is not None:
+        nn.init.zeros_(m.bias)
+
+# %% ../nbs/02_models.ipynb #2142896b
 def init_weights(model:nn.Module) -> nn.Module:
     "Initialise `model` in place as FixMatch's reference: Kaiming-normal (fan-out) convs, Xavier-normal linears."
     for m in model.modules():
-        if isinstance(m, nn.Conv2d): nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
-        elif isinstance(m, nn.BatchNorm2d): nn.init.ones_(m.weight); nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.Linear): nn.init.xavier_normal_(m.weight)
-        if isinstance(m, (nn.Conv2d, nn.Linear)) and m.bias is not None: nn.init.zeros_(m.bias)
+        _init_module(m)
     return model
 
 # %% ../nbs/02_models.ipynb #39163669
@@ -57,33 +97,44 @@ class ResidualBlock(nn.Module):
         self.shortcut = conv1x1(c_in, c_out, stride) if c_in != c_out or stride != 1 else None
         self.activate_before_residual = activate_before_residual
 
-    def forward(self, x0):                                              # (N, c_in, H, W)
-        x = lrelu(self.bn1(x0))
-        if self.activate_before_residual: x0 = x
-        x = self.conv2(lrelu(self.bn2(self.conv1(x))))                 # (N, c_out, H/stride, W/stride)
-        return x + (x0 if self.shortcut is None else self.shortcut(x0))
+# %% ../nbs/02_models.ipynb #a166a6db
+@patch
+def forward(self:ResidualBlock, x0):                                  # (N, c_in, H, W)
+    x = lrelu(self.bn1(x0))
+    if self.activate_before_residual:
+        x0 = x
+    x = self.conv2(lrelu(self.bn2(self.conv1(x))))                 # (N, c_out, H/stride, W/stride)
+    return x + (x0 if self.shortcut is None else self.shortcut(x0))
 
 # %% ../nbs/02_models.ipynb #a2925d9f
+def _wrn_blocks(depth:int, width:int, bn_momentum:float):
+    "The residual blocks of a WRN-`depth`-`width`, in three groups of widths 16k, 32k, 64k; and the last width."
+    n, c, blocks = (depth - 4) // 6, 16, []
+    for g, w in enumerate((16*width, 32*width, 64*width)):
+        for i in range(n):
+            blocks.append(ResidualBlock(c, w, stride=2 if g and not i else 1,
+                                        activate_before_residual=(g, i) == (0, 0), bn_momentum=bn_momentum))
+            c = w
+    return blocks, c
+
+# %% ../nbs/02_models.ipynb #8bc5d5db
 class WideResNet(nn.Module):
-    "WRN-`depth`-`width` for [0, 1] images with `in_channels` channels and `num_classes` outputs (FixMatch's variant; `stem_stride=2` halves the resolution first)."
+    "WRN-`depth`-`width` for [0, 1] images with `in_channels` channels and `num_classes` outputs (FixMatch's variant)."
     def __init__(self, in_channels:int=3, num_classes:int=10, depth:int=28, width:int=2, mean=None, std=None,
                  bn_momentum:float=0.001, stem_stride:int=1):
         super().__init__()
         if (depth - 4) % 6: raise SemiperturbError(f"Wide ResNet depth must be 6n+4 (e.g. 28), got {depth}")
-        n, c, blocks = (depth - 4) // 6, 16, []
-        for g, w in enumerate((16*width, 32*width, 64*width)):
-            for i in range(n):
-                blocks.append(ResidualBlock(c, w, stride=2 if g and not i else 1,
-                                            activate_before_residual=(g, i) == (0, 0), bn_momentum=bn_momentum))
-                c = w
+        blocks, c = _wrn_blocks(depth, width, bn_momentum)
         self.normalize = Normalize(mean, std, channels=in_channels)
         self.stem, self.blocks = conv3x3(in_channels, 16, stem_stride), nn.Sequential(*blocks)
         self.bn, self.fc = batch_norm(c, bn_momentum), nn.Linear(c, num_classes)
         init_weights(self)
 
-    def forward(self, x):                                               # (N, C, H, W) in [0, 1]
-        x = self.blocks(self.stem(self.normalize(x)))                   # (N, 64k, H/4, W/4) (H/8, W/8 with stem_stride 2)
-        return self.fc(lrelu(self.bn(x)).mean((2, 3)))                  # (N, num_classes)
+# %% ../nbs/02_models.ipynb #b435edf0
+@patch
+def forward(self:WideResNet, x):                                       # (N, C, H, W) in [0, 1]
+    x = self.blocks(self.stem(self.normalize(x)))                   # (N, 64k, H/4, W/4); H/8, W/8 if stem_stride 2
+    return self.fc(lrelu(self.bn(x)).mean((2, 3)))                  # (N, num_classes)
 
 # %% ../nbs/02_models.ipynb #653ef4f1
 class SmallCNN(nn.Sequential):
@@ -105,10 +156,12 @@ class ConvGroup(nn.Module):
         super().__init__()
         self.conv1, self.bn1 = conv3x3(c_in, c_out), batch_norm(c_out, bn_momentum)
         self.conv2, self.bn2 = conv3x3(c_out, c_out), batch_norm(c_out, bn_momentum)
+
     def forward(self, x):                                               # (N, c_in, H, W)
         x = F.gelu(self.bn1(F.max_pool2d(self.conv1(x), 2)))            # (N, c_out, H/2, W/2), floor
         return F.gelu(self.bn2(self.conv2(x)))
 
+# %% ../nbs/02_models.ipynb #b023543e
 class ConvGroupNet(nn.Module):
     "An airbench-style network for [0, 1] images: stem conv, one `ConvGroup` per width, global max-pool, linear."
     def __init__(self, in_channels:int=1, num_classes:int=10, widths=(32, 64, 128), mean=None, std=None,
@@ -120,9 +173,11 @@ class ConvGroupNet(nn.Module):
         self.fc = nn.Linear(widths[-1], num_classes)
         init_weights(self)
 
-    def forward(self, x):                                               # (N, C, H, W) in [0, 1]
-        x = self.groups(F.gelu(self.bn(self.stem(self.normalize(x)))))  # (N, widths[-1], H/8, W/8), floor
-        return self.fc(x.amax((2, 3)))                                  # (N, num_classes)
+# %% ../nbs/02_models.ipynb #348692bc
+@patch
+def forward(self:ConvGroupNet, x):                                      # (N, C, H, W) in [0, 1]
+    x = self.groups(F.gelu(self.bn(self.stem(self.normalize(x)))))  # (N, widths[-1], H/8, W/8), floor
+    return self.fc(x.amax((2, 3)))                                  # (N, num_classes)
 
 # %% ../nbs/02_models.ipynb #26909992
 ARCHS = {'wrn-28-2': partial(WideResNet, depth=28, width=2),
@@ -135,6 +190,7 @@ ARCHS = {'wrn-28-2': partial(WideResNet, depth=28, width=2),
          'air-24': partial(ConvGroupNet, widths=(24, 48, 96)),
          'air-32': partial(ConvGroupNet, widths=(32, 64, 128))}
 
+# %% ../nbs/02_models.ipynb #c09ce908
 def make_model(arch:str, # one of `ARCHS`: 'wrn-28-2', 'wrn-28-8', 'cnn', 'wrn-10-2', 'wrn-10-2-s2', ...
                in_channels:int, # image channels (1 or 3)
                num_classes:int, # number of classes
@@ -149,40 +205,62 @@ def make_model(arch:str, # one of `ARCHS`: 'wrn-28-2', 'wrn-28-8', 'cnn', 'wrn-1
 # %% ../nbs/02_models.ipynb #9b4826f5
 CLASSIFIER_KEYS = ('arch', 'in_channels', 'num_classes', 'mean', 'std', 'ema')
 
-def load_checkpoint(path, device='cpu', kind:str='checkpoint', keys=()) -> dict:
-    "The dict saved at `path` (loaded with `weights_only=True`), refusing with one line a missing or unreadable file, or one without `keys`."
-    path = Path(path)
+def _torch_load(path:Path, device='cpu', kind:str='checkpoint'):
+    "`torch.load(path, weights_only=True)` onto `device`, refused in one line when missing or unreadable."
     if not path.is_file(): raise SemiperturbError(f"{path}: no such {kind}")
-    try: ck = torch.load(path, map_location=device, weights_only=True)
-    except Exception as e: raise SemiperturbError(f"{path}: not a readable {kind} ({type(e).__name__}); it is corrupt or not a torch file") from None
-    if not isinstance(ck, dict) or (missing := [k for k in keys if k not in ck]):
-        raise SemiperturbError(f"{path}: not a semiperturb {kind}" + (f" (no {', '.join(missing)})" if isinstance(ck, dict) else ''))
+    try:
+        return torch.load(path, map_location=device, weights_only=True)
+    except Exception as e:
+        raise SemiperturbError(f"{path}: not a readable {kind} ({type(e).__name__}); "
+                               "it is corrupt or not a torch file") from None
+
+# %% ../nbs/02_models.ipynb #5a0155d3
+def load_checkpoint(path, device='cpu', kind:str='checkpoint', keys=()) -> dict:
+    "The dict saved at `path` (loaded with `weights_only=True`), refused in one line if unreadable or without `keys`."
+    path = Path(path)
+    ck = _torch_load(path, device, kind)
+    if not isinstance(ck, dict): raise SemiperturbError(f"{path}: not a semiperturb {kind}")
+    if missing := [k for k in keys if k not in ck]:
+        raise SemiperturbError(f"{path}: not a semiperturb {kind} (no {', '.join(missing)})")
     return ck
 
+# %% ../nbs/02_models.ipynb #f83298d9
 def save_classifier(model:nn.Module, path, arch:str, dataset:str, shape, mean, std, **extra):
     "Save classifier `model` (architecture `arch`, trained on `dataset` images of `shape`) to `path`, atomically."
-    path = Path(path); make_dir(path.parent)
+    path = Path(path)
+    make_dir(path.parent)
     ck = dict(kind='semiperturb-classifier', arch=arch, in_channels=int(shape[0]), num_classes=model_classes(model),
               mean=list(mean), std=list(std), dataset=dataset, shape=list(shape),
               ema={k: v.detach().cpu() for k, v in model.state_dict().items()}, **extra)
     return save_torch(ck, path)
 
+# %% ../nbs/02_models.ipynb #e89f2241
 def model_classes(model:nn.Module) -> int:
     "The number of outputs of `model`'s last linear layer."
     return [m for m in model.modules() if isinstance(m, nn.Linear)][-1].out_features
 
+# %% ../nbs/02_models.ipynb #dd829215
+def _load_weights(model:nn.Module, ck:dict, path):
+    "Load the weights `ck['ema']` into `model`, refused in one line when they do not fit it."
+    try:
+        model.load_state_dict(ck['ema'])
+    except RuntimeError:
+        raise SemiperturbError(f"{path}: its weights do not fit a {ck['arch']!r} network; "
+                               "the file is damaged") from None
+
+# %% ../nbs/02_models.ipynb #0212372e
 def load_classifier(path, # a classifier file, a run's checkpoint.pt, or a run directory holding one
                     device='cpu', # where to put the model
                     dataset=None): # if given, refuse a classifier trained on another dataset (a name)
-    "The classifier saved at `path` in eval mode, and the checkpoint's other entries (dataset, shape, a run's `config`, ...)."
+    "The classifier saved at `path` in eval mode, and the checkpoint's other entries (dataset, shape, config, ...)."
     path = Path(path)
-    if path.is_dir(): path = path/'checkpoint.pt'
+    if path.is_dir():
+        path = path/'checkpoint.pt'
     ck = load_checkpoint(path, 'cpu', 'classifier checkpoint', CLASSIFIER_KEYS)
     if dataset is not None and ck.get('dataset') not in (None, dataset):
         raise SemiperturbError(f"{path}: this classifier was trained on {ck['dataset']!r}, not {dataset!r}")
     model = make_model(ck['arch'], ck['in_channels'], ck['num_classes'], tuple(ck['mean']), tuple(ck['std']))
-    try: model.load_state_dict(ck['ema'])
-    except RuntimeError: raise SemiperturbError(f"{path}: its weights do not fit a {ck['arch']!r} network; the file is damaged") from None
+    _load_weights(model, ck, path)
     return model.to(device).eval(), {k: v for k, v in ck.items() if k not in ('ema', 'model', 'opt', 'rng')}
 
 # %% ../nbs/02_models.ipynb #180c52d8
@@ -190,6 +268,7 @@ def on_device(flag:bool|None, device:torch.device) -> bool:
     "A speed switch's value: `flag` if set, else True on CUDA and False elsewhere."
     return torch.device(device).type == 'cuda' if flag is None else bool(flag)
 
+# %% ../nbs/02_models.ipynb #c448f197
 def autocast(device:torch.device, bf16:bool|None=None):
     "bfloat16 autocast on `device` when `bf16` (None: on CUDA only), else a no-op context."
     device = torch.device(device)
