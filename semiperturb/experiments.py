@@ -14,14 +14,14 @@ import semiperturb
 from .core import (SemiperturbError, environment, get_device, packaged_model, GIT_HASH, check_range,
     make_dir, write_atomic, to_json)
 from .data import load_dataset, split_labeled
-from .fixmatch import FixMatchConfig, PRESETS, RUNTIME_KEYS, config_from_dict, fit, summarize, t_interval
+from .fixmatch import FixMatchConfig, PRESETS, RUNTIME_KEYS, config_from_dict, fit, summarize
 from .cvae import cvae_config, train_cvae, save_cvae
 
 # %% auto #0
 __all__ = ['VARIANTS', 'PRETRAINED', 'ROWS', 'STUDY_STEPS', 'STUDY_TAU', 'V1_VARIANTS', 'V2_VARIANTS', 'STUDY_PRESETS',
-           'STUDY_CVAES', 'PACKAGED_CVAE', 'run_id', 'check_provenance', 'run_study', 'load_records',
+           'STUDY_CVAES', 'PACKAGED_CVAE', 'run_id', 'check_provenance', 'run_study', 't_interval', 'load_records',
            'paired_differences', 'study_table', 'show_accuracy', 'show_training', 'show_paired', 'study_cvae',
-           'study_cmd', 'seed_table']
+           'study_cmd', 'seed_table', 'load_run', 'run_minutes', 'runs_table', 'show_accuracy_vs_time', 'preset_table']
 
 # %% ../nbs/06_experiments.ipynb #4bb1d74d
 VARIANTS = {  # id -> (column title, FixMatchConfig overrides)
@@ -99,6 +99,14 @@ def run_study(base:dict, # FixMatchConfig values shared by every run (dataset, s
                 write_atomic(p, to_json(rec, indent=1) + '\n'); out.append(rec)
                 log(f"{rid}: accuracy {100*rec['summary']['accuracy']:.2f}% in {rec['summary']['seconds']:.0f} s")
     return out
+
+# %% ../nbs/06_experiments.ipynb #6e5fa4ec
+def t_interval(d:list, level:float=0.95) -> tuple:
+    "The mean of the paired differences `d` and the half-width of its Student-t interval at `level` (inf for one)."
+    from scipy.stats import t as student_t
+    m, n = statistics.mean(d), len(d)
+    if n < 2: return m, math.inf
+    return m, student_t.ppf(0.5 + level / 2, n - 1) * statistics.stdev(d) / math.sqrt(n)
 
 # %% ../nbs/06_experiments.ipynb #9883c133
 ROWS = {'accuracy': ('Accuracy (%)', 100), 'sup_loss': ('Supervised loss', 1), 'unsup_loss': ('Unsupervised loss', 1),
@@ -275,3 +283,72 @@ def seed_table(records:list, labels:int, key:str='accuracy') -> str:
     rows = [f"| {VARIANTS[v][0]} | " + ' | '.join(next((f"{100*r['summary'][key]:.2f}" for r in recs if r['variant'] == v and r['seed'] == s), '–')
                                                 for s in seeds) + ' |' for v in VARIANTS if any(r['variant'] == v for r in recs)]
     return f"| {key} (%) | " + ' | '.join(f'seed {s}' for s in seeds) + ' |\n|---|' + '---:|' * len(seeds) + '\n' + '\n'.join(rows) + '\n'
+
+# %% ../nbs/06_experiments.ipynb #8f3de8c6
+def load_run(run_dir) -> dict:
+    "A finished run directory as a dict: `name`, `config`, `summary` and `log` (one dict per evaluation)."
+    d = Path(run_dir)
+    return dict(name=d.name, config=json.loads((d/'config.json').read_text()),
+                summary=json.loads((d/'summary.json').read_text()),
+                log=[json.loads(l) for l in (d/'metrics.jsonl').read_text().splitlines()])
+
+# %% ../nbs/06_experiments.ipynb #8d343ede
+def run_minutes(run:dict, timing:dict=None, step:int=None) -> float:
+    "Minutes `run` took to reach `step` (default: its end), from a `timing` row if given, else its own clock."
+    step = step or run['log'][-1]['step']
+    if timing is None: return next(m['seconds'] for m in run['log'] if m['step'] >= step) / 60
+    evals = sum(m['step'] <= step for m in run['log'])
+    return (step * timing['step_seconds'] + evals * timing['eval_seconds']) / 60
+
+# %% ../nbs/06_experiments.ipynb #806816a9
+def _run_row(r:dict, cols, timing:dict=None) -> str:
+    "One row of `runs_table`."
+    s = r['summary']
+    return (f"| {r['name']} | " + ' | '.join(str(r['config'].get(c)) for c in cols) +
+            f" | {100*s['accuracy']:.2f} | {100*s['best_accuracy']:.2f} | {run_minutes(r, timing):.1f} |")
+
+# %% ../nbs/06_experiments.ipynb #bc8ff177
+def runs_table(runs:list, timings:dict=None, cols=('arch', 'mu', 'steps', 'lr', 'ema', 'joint_forward', 'lambda_u')) -> str:
+    "A markdown table of `runs` (from `load_run`): settings, final/best accuracy and minutes (`timings[name]` if given)."
+    head = '| run | ' + ' | '.join(cols) + ' | accuracy (%) | best (%) | minutes |\n'
+    head += '|---|' + '---|' * len(cols) + '---:|---:|---:|\n'
+    return head + '\n'.join(_run_row(r, cols, (timings or {}).get(r['name'])) for r in runs) + '\n'
+
+# %% ../nbs/06_experiments.ipynb #d38c4b72
+def show_accuracy_vs_time(runs:list, timings:dict=None, ax=None, **kw):
+    "EMA test accuracy against minutes of training for each of `runs` (minutes from `timings` when given)."
+    if ax is None: fig, ax = plt.subplots(figsize=kw.pop('figsize', (6, 3.5)))
+    for r in runs:
+        t = (timings or {}).get(r['name'])
+        ax.plot([run_minutes(r, t, m['step']) for m in r['log']], [100 * m['accuracy'] for m in r['log']],
+                marker='.', label=r['name'], **kw)
+    ax.set_xlabel('minutes of training (2 CPU cores)')
+    ax.set_ylabel('EMA test accuracy (%)')
+    ax.grid(alpha=.3)
+    ax.legend(fontsize=7)
+    return ax.figure
+
+# %% ../nbs/06_experiments.ipynb #4143a9a3
+def _mean_pm(xs:list) -> str:
+    "`mean ± std` of `xs` (one value: itself; none: a dash)."
+    if len(xs) > 1: return f"{statistics.mean(xs):.2f} ± {statistics.stdev(xs):.2f}"
+    return f"{xs[0]:.2f}" if xs else '–'
+
+# %% ../nbs/06_experiments.ipynb #abcd36d2
+def _preset_row(root:Path, n:int, level:float) -> str:
+    "The row of `preset_table` for `n` labels."
+    acc = {k: {int(d.name.rsplit('seed', 1)[1]): 100 * load_run(d)['summary']['accuracy'] for d in sorted(root.glob(f'{k}-{n}-seed*'))}
+           for k in ('fixmatch', 'supervised')}
+    seeds = sorted(set(acc['fixmatch']) & set(acc['supervised']))
+    d = [acc['fixmatch'][s] - acc['supervised'][s] for s in seeds]
+    row = f"| {n} | {len(seeds)} | {_mean_pm(list(acc['fixmatch'].values()))} | {_mean_pm(list(acc['supervised'].values()))} | "
+    if len(d) < 2: return row + '– |'
+    m, h = t_interval(d, level)
+    return row + f"{m:+.2f} [{m - h:+.2f}, {m + h:+.2f}] |"
+
+# %% ../nbs/06_experiments.ipynb #c7191d68
+def preset_table(root, labels=(40, 250), level:float=0.95) -> str:
+    "FixMatch against supervised-only from runs `root/{fixmatch,supervised}-LABELS-seedS`, with the paired t-interval."
+    rows = [_preset_row(Path(root), n, level) for n in labels]
+    return ('| labels | seeds | FixMatch (%) | supervised only (%) | FixMatch − supervised (points, 95% CI, paired) |\n'
+            '|---:|---:|---:|---:|---:|\n' + '\n'.join(rows) + '\n')

@@ -28,8 +28,7 @@ __all__ = ['RANGES', 'SGD_IMPLS', 'SGD_KERNELS', 'STRONG_SOURCES', 'CVAE_SOURCES
            'get_strong', 'show_framework', 'make_strong', 'Compiled', 'safe_compile', 'weak_view', 'strong_view',
            'dist_env', 'init_distributed', 'leave_distributed', 'evaluate', 'Trainer', 'EMACallback', 'Recorder',
            'summarize', 'tensorboard_writer', 'TensorBoardCallback', 'show_curves', 'fit', 'resolve_preset', 'run_name',
-           'train_cmd', 'train_config', 'show_runs', 'load_run', 'run_minutes', 'runs_table', 'show_accuracy_vs_time',
-           't_interval', 'preset_table']
+           'train_cmd', 'train_config', 'show_runs']
 
 # %% ../nbs/05_fixmatch.ipynb #464def7b
 def fixmatch_loss(logits_x:torch.Tensor, # (B, K) logits of the weakly augmented labeled batch
@@ -536,7 +535,7 @@ def fit(cfg:FixMatchConfig, # the run's configuration
 PRESETS = {
     'full':  dict(arch='wrn-28-2', batch_size=64, mu=7, steps=2**20, eval_every=1024, lr=0.03, threshold=0.95),
     'cpu':   dict(arch='wrn-10-2-s2', batch_size=32, mu=3, steps=3000, eval_every=250, lr=0.1, ema=0.99, threshold=0.9,
-                  channels_last=True, bf16=False),  # chosen by the exploration below (section "A CPU setting"), tau 0.9 included
+                  channels_last=True, bf16=False),  # chosen by the exploration of 06a_cpu_preset, tau 0.9 included
 }
 PRESETS['quick'] = dict(PRESETS['cpu'], arch='cnn', steps=4000, eval_every=200, channels_last=False)  # `cpu` with the tiny CNN: minutes
 
@@ -602,58 +601,3 @@ def show_runs(runs:dict, figsize=(6, 3.5)):
     ax.set_xlabel('step'); ax.set_ylabel('EMA test accuracy (%)'); ax.grid(alpha=.3); ax.legend()
     fig.tight_layout()
     return fig
-
-# %% ../nbs/05_fixmatch.ipynb #2f7d185f
-def load_run(run_dir) -> dict:
-    "A finished run directory as a dict: `name`, `config`, `summary` and `log` (one dict per evaluation)."
-    d = Path(run_dir)
-    return dict(name=d.name, config=json.loads((d/'config.json').read_text()), summary=json.loads((d/'summary.json').read_text()),
-                log=[json.loads(l) for l in (d/'metrics.jsonl').read_text().splitlines()])
-
-def run_minutes(run:dict, timing:dict=None, step:int=None) -> float:
-    "Minutes `run` took to reach `step` (default: its end): from a timing row (seconds per step and per evaluation) if given, else its own clock."
-    step = step or run['log'][-1]['step']
-    if timing is None: return next(m['seconds'] for m in run['log'] if m['step'] >= step) / 60
-    evals = sum(m['step'] <= step for m in run['log'])
-    return (step * timing['step_seconds'] + evals * timing['eval_seconds']) / 60
-
-def runs_table(runs:list, timings:dict=None, cols=('arch', 'mu', 'steps', 'lr', 'ema', 'joint_forward', 'lambda_u')) -> str:
-    "A markdown table of `runs` (from `load_run`): settings, final/best accuracy and minutes (from `timings[name]` when given)."
-    head = '| run | ' + ' | '.join(cols) + ' | accuracy (%) | best (%) | minutes |\n|---|' + '---|' * len(cols) + '---:|---:|---:|\n'
-    rows = [f"| {r['name']} | " + ' | '.join(str(r['config'].get(c)) for c in cols) +
-            f" | {100*r['summary']['accuracy']:.2f} | {100*r['summary']['best_accuracy']:.2f} | "
-            f"{run_minutes(r, (timings or {}).get(r['name'])):.1f} |" for r in runs]
-    return head + '\n'.join(rows) + '\n'
-
-def show_accuracy_vs_time(runs:list, timings:dict=None, ax=None, **kw):
-    "EMA test accuracy against minutes of training for each of `runs` (minutes from `timings` when given)."
-    if ax is None: fig, ax = plt.subplots(figsize=kw.pop('figsize', (6, 3.5)))
-    for r in runs:
-        ax.plot([run_minutes(r, (timings or {}).get(r['name']), m['step']) for m in r['log']], [100 * m['accuracy'] for m in r['log']],
-                marker='.', label=r['name'], **kw)
-    ax.set_xlabel('minutes of training (2 CPU cores)'); ax.set_ylabel('EMA test accuracy (%)'); ax.grid(alpha=.3); ax.legend(fontsize=7)
-    return ax.figure
-
-# %% ../nbs/05_fixmatch.ipynb #5c913d07
-def t_interval(d:list, level:float=0.95) -> tuple:
-    "The mean of the paired differences `d` and the half-width of its Student-t interval at `level` (infinite for one difference)."
-    from scipy.stats import t as student_t
-    m, n = statistics.mean(d), len(d)
-    return m, (student_t.ppf(0.5 + level / 2, n - 1) * statistics.stdev(d) / math.sqrt(n) if n > 1 else math.inf)
-
-# %% ../nbs/05_fixmatch.ipynb #8c7825b9
-def preset_table(root, labels=(40, 250), level:float=0.95) -> str:
-    "FixMatch against supervised-only from run directories `root/{fixmatch,supervised}-LABELS-seedS`: means ± std and the paired difference with its t-interval."
-    root, rows = Path(root), []
-    for n in labels:
-        acc = {k: {int(d.name.rsplit('seed', 1)[1]): 100 * load_run(d)['summary']['accuracy'] for d in sorted(root.glob(f'{k}-{n}-seed*'))}
-               for k in ('fixmatch', 'supervised')}
-        seeds = sorted(set(acc['fixmatch']) & set(acc['supervised']))
-        d = [acc['fixmatch'][s] - acc['supervised'][s] for s in seeds]
-        ms = lambda xs: f"{statistics.mean(xs):.2f} ± {statistics.stdev(xs):.2f}" if len(xs) > 1 else (f"{xs[0]:.2f}" if xs else '–')
-        if len(d) < 2: rows.append(f"| {n} | {len(seeds)} | {ms(list(acc['fixmatch'].values()))} | {ms(list(acc['supervised'].values()))} | – |"); continue
-        m, h = t_interval(d, level)
-        rows.append(f"| {n} | {len(seeds)} | {ms(list(acc['fixmatch'].values()))} | {ms(list(acc['supervised'].values()))} | "
-                    f"{m:+.2f} [{m - h:+.2f}, {m + h:+.2f}] |")
-    return ('| labels | seeds | FixMatch (%) | supervised only (%) | FixMatch − supervised (points, 95% CI, paired) |\n'
-            '|---:|---:|---:|---:|---:|\n' + '\n'.join(rows) + '\n')
