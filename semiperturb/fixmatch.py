@@ -28,7 +28,7 @@ __all__ = ['RANGES', 'SGD_IMPLS', 'SGD_KERNELS', 'STRONG_SOURCES', 'CVAE_SOURCES
            'get_strong', 'show_framework', 'make_strong', 'Compiled', 'safe_compile', 'weak_view', 'strong_view',
            'dist_env', 'init_distributed', 'leave_distributed', 'evaluate', 'Trainer', 'EMACallback', 'Recorder',
            'summarize', 'tensorboard_writer', 'TensorBoardCallback', 'show_curves', 'fit', 'resolve_preset', 'run_name',
-           'train_cmd', 'train_config', 'show_runs']
+           'train_cmd', 'read_settings', 'train_config', 'show_runs']
 
 # %% ../nbs/05_fixmatch.ipynb #464def7b
 def fixmatch_loss(logits_x:torch.Tensor, # (B, K) logits of the weakly augmented labeled batch
@@ -554,7 +554,7 @@ def run_name(cfg:FixMatchConfig) -> str:
 # %% ../nbs/05_fixmatch.ipynb #367abef1
 def train_cmd(out:str=None, # run directory (default: runs/DATASET_LABELS_ARCH_STRONG_seedSEED)
               preset:str=None, # auto (the default: cpu on a CPU, full on CUDA), cpu, quick or full: values for the options not given
-              config:str=None, # a saved config.json (or a run directory holding one) to run again; given options override it
+              config:str=None, # a config file (TOML, or a saved config.json or its run directory); given options override it
               resume:bool=False, # continue the run in --out from its checkpoint, with its saved config (given options must agree)
               quiet:bool=False, # no progress bars or metrics lines
               tensorboard:str=None, # also write the metrics as TensorBoard scalars into this folder (needs tensorboard)
@@ -575,19 +575,56 @@ def train_cmd(out:str=None, # run directory (default: runs/DATASET_LABELS_ARCH_S
     print(f"{run_dir}: accuracy {100*s['accuracy']:.2f}% (best {100*s['best_accuracy']:.2f}%, median of last 20 "
           f"{100*s['median20_accuracy']:.2f}%) after {s['steps']} steps in {s['seconds']:.0f} s on {s['device']}")
 
+# %% ../nbs/05_fixmatch.ipynb #dc6f5a66
+def _tomllib():
+    "Python's TOML reader (`tomllib`, or the `tomli` package before Python 3.11)."
+    try: import tomllib
+    except ImportError:
+        try: import tomli as tomllib
+        except ImportError: raise SemiperturbError("TOML config files need Python >= 3.11 (or `pip install tomli`)") from None
+    return tomllib
+
+# %% ../nbs/05_fixmatch.ipynb #504f73f8
+def _settings_file(path:Path) -> dict:
+    "The settings in file `path` as a dict: TOML if it ends in `.toml`, else JSON (a run directory: its `config.json`)."
+    if path.is_dir(): path = path/'config.json'
+    kind = 'TOML' if path.suffix == '.toml' else 'JSON'
+    try: text = path.read_text()
+    except OSError: raise SemiperturbError(f"{path}: no such config file") from None
+    try: d = _tomllib().loads(text) if kind == 'TOML' else json.loads(text)
+    except ValueError as e: raise SemiperturbError(f"{path}: not a {kind} config file ({e})") from None
+    if not isinstance(d, dict): raise SemiperturbError(f"{path}: not a config (a JSON object of settings)")
+    return d
+
+# %% ../nbs/05_fixmatch.ipynb #3eb0bbe5
+def read_settings(config) -> dict:
+    "The fields config file `config` sets: TOML (its `description` aside), a saved `config.json` or its run directory."
+    path = Path(config)
+    d = _settings_file(path)
+    if path.suffix == '.toml': d.pop('description', None)
+    known = {f.name for f in fields(FixMatchConfig)}
+    if unknown := sorted(set(d) - known):
+        raise SemiperturbError(f"{path}: unknown config keys {unknown}; known keys: {sorted(known)}")
+    return d
+
 # %% ../nbs/05_fixmatch.ipynb #a1fe546b
 def train_config(preset:str=None, # a name in `PRESETS`, or 'auto' (the default); not with `config`
-                 config=None, # a saved config.json, a run directory holding one, or a config as a dict
-                 **options) -> FixMatchConfig: # `FixMatchConfig` fields; they override the preset or the saved config
-    "The `FixMatchConfig` that `semiperturb train` runs: the defaults, then `preset`'s values or a saved `config`, then `options`."
-    if config is not None:
-        if preset is not None: raise SemiperturbError("--preset and --config both set every value; pass one of them")
-        return config_from_dict({**(config if isinstance(config, dict) else asdict(read_config(config, FixMatchConfig))), **options})
-    preset = resolve_preset(preset or 'auto', options.get('device', 'auto'))
-    if 'labels' not in options and Path(options.get('dataset', FixMatchConfig.dataset)).expanduser().is_dir():
-        options = {**options, 'labels': None}                                    # a folder dataset: all of its labels
-    return config_from_dict({**PRESETS[preset], 'world_size': dist_env()[1], **options, 'preset': preset})
+                 config=None, # a config file (`read_settings`), or its settings as a dict
+                 **options) -> FixMatchConfig: # `FixMatchConfig` fields; they override the preset and the config
+    "The `FixMatchConfig` that `semiperturb train` runs: the defaults, a preset's values, a config's, then `options`."
+    if config is not None and preset is not None:
+        raise SemiperturbError("--preset and --config both set every value; pass one of them")
+    given = {'preset': preset or 'auto'} if config is None else dict(config) if isinstance(config, dict) else read_settings(config)
+    values = {'world_size': dist_env()[1]}
+    if given.get('preset') is not None:
+        given['preset'] = resolve_preset(given['preset'], options.get('device', given.get('device', 'auto')))
+        values.update(PRESETS[given['preset']])
+    data = options.get('dataset', given.get('dataset', FixMatchConfig.dataset))
+    if 'labels' not in options and 'labels' not in given and Path(data).expanduser().is_dir():
+        values['labels'] = None                                                  # a folder dataset: all of its labels
+    return config_from_dict({**values, **given, **options})
 
+# %% ../nbs/05_fixmatch.ipynb #0b14ed0e
 train_cmd.epilog = 'presets (FixMatchConfig values; the options given override them):\n' + '\n'.join(
     f"  {k:<6} {' '.join(f'{f}={v}' for f, v in p.items())}" for k, p in PRESETS.items())
 
