@@ -58,12 +58,12 @@ export:
 	$(BIN)/nbdev_export && $(BIN)/nbdev_clean && $(BIN)/python tools/nbsync.py readme
 
 # The committed figures are written only here: each notebook's `#| notest` cells save them into images/.
-FIGURE_NBS := nbs/01_augment.ipynb nbs/03_cvae.ipynb nbs/04_perturb.ipynb nbs/04a_pretrain.ipynb nbs/05_fixmatch.ipynb nbs/06_experiments.ipynb
+FIGURE_NBS := nbs/01_augment.ipynb nbs/03_cvae.ipynb nbs/04_perturb.ipynb nbs/04a_pretrain.ipynb nbs/05_fixmatch.ipynb nbs/06_experiments.ipynb nbs/06a_cpu_preset.ipynb
 figures: setup
 	for nb in $(FIGURE_NBS); do $(BIN)/nbdev_test --flags notest --path $$nb || exit 1; done
 
 # The notebooks that show records, run in place (their `notest` cells too, which save the figures), then the README.
-RESULT_NBS := nbs/03_cvae.ipynb nbs/04_perturb.ipynb nbs/04a_pretrain.ipynb nbs/05_fixmatch.ipynb nbs/06_experiments.ipynb nbs/08_bench.ipynb nbs/index.ipynb
+RESULT_NBS := nbs/03_cvae.ipynb nbs/04_perturb.ipynb nbs/04a_pretrain.ipynb nbs/05_fixmatch.ipynb nbs/06_experiments.ipynb nbs/06a_cpu_preset.ipynb nbs/08_bench.ipynb nbs/index.ipynb
 results: setup
 	$(BIN)/python tools/run_notebooks.py $(RESULT_NBS) --flags notest
 	$(BIN)/python tools/nbsync.py readme

@@ -1,6 +1,6 @@
-"""The committed run records and the commands that made them agree. Every setting of tools/explore_cpu.py that has a
-record (results/cpu-explore/, results/cpu-preset/) must, run again today, build the config its record saved: a
-change of a preset (the `cpu` preset's tau, say) must not silently change what a recorded setting means. The one
+"""The committed run records and the commands that made them agree. Every setting of tools/explore_cpu.py (a config
+file in configs/cpu-explore/) that has a record (results/cpu-explore/, results/cpu-preset/) must, run again today,
+build the config its record saved: a change of a preset (the `cpu` preset's tau, say) must not silently change what a recorded setting means. The one
 allowed difference: tau in a supervised-only record (lambda_u 0), which never reads it (05_fixmatch tests that)."""
 import importlib.util, json
 from dataclasses import fields
@@ -10,7 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location('explore_cpu', ROOT/'tools'/'explore_cpu.py')   # not via sys.path: tools/ holds
 explore_cpu = importlib.util.module_from_spec(_spec); _spec.loader.exec_module(explore_cpu)      # scripts, not a package
-from semiperturb.fixmatch import FixMatchConfig
+from semiperturb.fixmatch import FixMatchConfig, PRESETS
 
 RUNTIME = {'device', 'world_size', 'data_dir'}   # where a run ran, not what it computed
 RECORDED = [n for n in explore_cpu.SETTINGS if (explore_cpu.out_dir(n)/'config.json').exists()]
@@ -31,10 +31,10 @@ def test_setting_rebuilds_its_record(name):
 
 def test_a_changed_preset_is_caught(monkeypatch):
     "The check above fails when a preset value moves under a recorded setting."
-    name = 'wallclock-preset-250-seed0'                                  # `--preset cpu`, recorded with tau 0.95
+    name = 'wallclock-preset-250-seed0'                                  # `preset = "cpu"`, its EMA decay from the preset
     rec = json.loads((explore_cpu.out_dir(name)/'config.json').read_text())
-    monkeypatch.setattr(explore_cpu, 'EXPLORED_TAU', '')                 # what the settings meant before they pinned tau
-    assert explore_cpu.setting_config(name).threshold != rec['threshold']
+    monkeypatch.setitem(PRESETS['cpu'], 'ema', 0.999)                    # the preset's value moves under the setting
+    assert explore_cpu.setting_config(name).ema != rec['ema']
 
 def test_tau95_records_differ_from_the_preset_only_in_tau():
     "results/cpu-preset-tau.95/ holds the preset's FixMatch records from before it chose tau 0.9: the same runs but for tau."
