@@ -452,7 +452,7 @@ def host_syncs(fn) -> Counter:
 
 # %% ../nbs/08_bench.ipynb #55473f67
 def load_results(folder='bench/results') -> dict:
-    "The `semiperturb bench` records in `folder`, by file name (other records there, e.g. timing tables, left out)."
+    "The `semiperturb bench` records in `folder`, by file name (files of another shape left out)."
     recs = {p.name: json.loads(p.read_text()) for p in sorted(Path(folder).glob('*.json'))}
     return {k: r for k, r in recs.items() if isinstance(r.get('rows'), list) and 'ratios' in r}
 
