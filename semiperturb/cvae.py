@@ -46,35 +46,49 @@ class CVAEConfig:
     seed: int = 0               # seed of the weights, the batches and the augmentations
     flip: bool = True           # random horizontal flips in both views of a pair (off for digits, e.g. SVHN)
     translate: float = 0.125    # largest random shift of both views, as a fraction of the side
-    pairs: str = 'independent'  # 'independent': x̃ is the image's own strong view (own flip, shift); 'shared': RandAugment+Cutout of x
+    # 'independent': x̃ is the image's own strong view (own flip, shift); 'shared': RandAugment+Cutout of x
+    pairs: str = 'independent'
     cutout_size: int = 16       # side in pixels of the strong view's Cutout square in the pairs (0: RandAugment alone)
-    generator: str = 'image'    # 'image': g(z, x) draws a fresh image; 'residual': g changes x (x's logits plus a learned offset)
+    # 'image': g(z, x) draws a fresh image; 'residual': g changes x (x's logits plus a learned offset)
+    generator: str = 'image'
 
-    def __post_init__(self): _check_cvae(self)
+    def __post_init__(self):
+        _check_cvae(self)
 
-CVAE_RANGES = dict(latent_dim='[1, inf)', big_ch='[1, inf)', small_ch='[1, inf)', nblocks='[0, inf)', batch_size='[1, inf)',
-                   epochs='[1, inf)', steps_per_epoch='[1, inf)', lr='(0, inf)', lr_peak='[0, 1]', beta='[0, inf)', beta_warmup='[0, 1]',
-                   translate='[0, 1)', cutout_size='[0, inf)')
-
-def _check_cvae(cfg):
-    check_types(cfg, 'CVAE config'); check_ranges(cfg, CVAE_RANGES)
-    if cfg.logvar_min >= cfg.logvar_max: raise SemiperturbError(f"--logvar-min ({cfg.logvar_min}) must be below --logvar-max ({cfg.logvar_max})")
-    if cfg.pairs not in ('independent', 'shared'): raise SemiperturbError(f"unknown pairs {cfg.pairs!r}: use independent or shared")
-    if cfg.generator not in GENERATORS: raise SemiperturbError(f"unknown generator {cfg.generator!r}: use {' or '.join(GENERATORS)}")
-
+# %% ../nbs/03_cvae.ipynb #cb07c3dd
+CVAE_RANGES = dict(latent_dim='[1, inf)', big_ch='[1, inf)', small_ch='[1, inf)', nblocks='[0, inf)',
+                   batch_size='[1, inf)', epochs='[1, inf)', steps_per_epoch='[1, inf)', lr='(0, inf)',
+                   lr_peak='[0, 1]', beta='[0, inf)', beta_warmup='[0, 1]', translate='[0, 1)',
+                   cutout_size='[0, inf)')
 GENERATORS = ('image', 'residual')
 
+# %% ../nbs/03_cvae.ipynb #c3619771
+def _check_cvae(cfg):
+    "Refuse a `CVAEConfig` of a wrong type, out of its ranges or with an unknown choice, in one line."
+    check_types(cfg, 'CVAE config')
+    check_ranges(cfg, CVAE_RANGES)
+    if cfg.logvar_min >= cfg.logvar_max:
+        raise SemiperturbError(f"--logvar-min ({cfg.logvar_min}) must be below --logvar-max ({cfg.logvar_max})")
+    if cfg.pairs not in ('independent', 'shared'):
+        raise SemiperturbError(f"unknown pairs {cfg.pairs!r}: use independent or shared")
+    if cfg.generator not in GENERATORS:
+        raise SemiperturbError(f"unknown generator {cfg.generator!r}: use {' or '.join(GENERATORS)}")
+
+# %% ../nbs/03_cvae.ipynb #315c0d8d
 CVAE_PRESETS = {'paper': {},
-                'small': dict(latent_dim=32, big_ch=32, small_ch=8, nblocks=4, batch_size=64, epochs=15, steps_per_epoch=200),  # the first generator
-                'cpu': dict(latent_dim=32, big_ch=16, small_ch=4, nblocks=2, batch_size=64, epochs=20, steps_per_epoch=150,   # perturbations
-                            pairs='shared', generator='residual', beta=0.1, cutout_size=0)}
+                'small': dict(latent_dim=32, big_ch=32, small_ch=8, nblocks=4, batch_size=64, epochs=15,
+                              steps_per_epoch=200),                                    # the first generator
+                'cpu': dict(latent_dim=32, big_ch=16, small_ch=4, nblocks=2, batch_size=64, epochs=20,
+                            steps_per_epoch=150, pairs='shared', generator='residual', beta=0.1, cutout_size=0)}
 
 # %% ../nbs/03_cvae.ipynb #29ad33be
 def cvae_config(preset:str='paper', **overrides) -> CVAEConfig:
     "The `CVAEConfig` of `preset` ('paper', 'small' or 'cpu') with `overrides` (those set to None are ignored)."
-    if preset not in CVAE_PRESETS: raise SemiperturbError(f"unknown CVAE preset {preset!r}: use one of {', '.join(CVAE_PRESETS)}")
+    if preset not in CVAE_PRESETS:
+        raise SemiperturbError(f"unknown CVAE preset {preset!r}: use one of {', '.join(CVAE_PRESETS)}")
     known = {f.name for f in fields(CVAEConfig)}
-    if (bad := sorted(set(overrides) - known)): raise SemiperturbError(f"unknown CVAE settings {bad}: known are {sorted(known)}")
+    if (bad := sorted(set(overrides) - known)):
+        raise SemiperturbError(f"unknown CVAE settings {bad}: known are {sorted(known)}")
     return CVAEConfig(**{**CVAE_PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None}})
 
 # %% ../nbs/03_cvae.ipynb #d5620733
@@ -84,8 +98,11 @@ class ResBlock(nn.Module):
         super().__init__()
         self.f = nn.Sequential(nn.BatchNorm2d(ch), nn.ReLU(inplace=False), nn.Conv2d(ch, mid, 3, padding=1, bias=False),
                                nn.BatchNorm2d(mid), nn.ReLU(inplace=True), nn.Conv2d(mid, ch, 3, padding=1, bias=False))
-    def forward(self, x): return x + self.f(x)  # (B, ch, H, W)
 
+    def forward(self, x):
+        return x + self.f(x)  # (B, ch, H, W)
+
+# %% ../nbs/03_cvae.ipynb #bc58fcc1
 def trunk(in_ch:int, cfg:CVAEConfig) -> nn.Sequential:
     "Stem conv `in_ch` -> `cfg.big_ch`, then `cfg.nblocks` residual blocks; keeps H and W."
     return nn.Sequential(nn.Conv2d(in_ch, cfg.big_ch, 3, padding=1, bias=False),
@@ -110,34 +127,42 @@ class Encoder(nn.Module):
 
     def forward(self, x):
         h = self.body(x)  # (B, small_ch*H*W)
-        return self.mu(h), bounded_logvar(self.logvar(h), self.cfg.logvar_min, self.cfg.logvar_max)  # (B, latent_dim) x2
+        return self.mu(h), bounded_logvar(self.logvar(h), self.cfg.logvar_min, self.cfg.logvar_max)  # (B, latent) x2
 
+# %% ../nbs/03_cvae.ipynb #5a99b46d
 class Prior(Encoder):
     "p(z | x) for images of `shape` (C, H, W)."
-    def __init__(self, shape, cfg): super().__init__(shape[0], shape[1:], cfg)
+    def __init__(self, shape, cfg):
+        super().__init__(shape[0], shape[1:], cfg)
 
+# %% ../nbs/03_cvae.ipynb #80376312
 class Recognition(Encoder):
     "q(z | x, xt) for images of `shape` (C, H, W): x and xt concatenated on channels."
-    def __init__(self, shape, cfg): super().__init__(2 * shape[0], shape[1:], cfg)
-    def forward(self, x, xt): return super().forward(torch.cat([x, xt], 1))  # (B, 2C, H, W) in
+    def __init__(self, shape, cfg):
+        super().__init__(2 * shape[0], shape[1:], cfg)
+
+    def forward(self, x, xt):
+        return super().forward(torch.cat([x, xt], 1))  # (B, 2C, H, W) in
 
 # %% ../nbs/03_cvae.ipynb #397d4588
 RESIDUAL_CLAMP = 1e-3  # a residual generator reads x's logits with x clamped to [RESIDUAL_CLAMP, 1 - RESIDUAL_CLAMP]
 
 class Generator(nn.Module):
-    "g(z, x): z painted as an extra channel of x, residual trunk, sigmoid image of `shape` (C, H, W); `residual`: a change of x's logits."
+    "g(z, x): z painted as an extra channel of x, a residual trunk, a sigmoid image of `shape` (C, H, W)."
     def __init__(self, shape, cfg:CVAEConfig):
         super().__init__()
         self.shape, self.residual = tuple(shape), cfg.generator == 'residual'
         self.fc = nn.Linear(cfg.latent_dim, shape[1] * shape[2])
         self.body = nn.Sequential(trunk(shape[0] + 1, cfg), nn.BatchNorm2d(cfg.big_ch), nn.ReLU(inplace=True),
                                   nn.Conv2d(cfg.big_ch, shape[0], 3, padding=1, bias=False))
-        if self.residual: nn.init.zeros_(self.body[-1].weight)  # starts as the identity: g(z, x) = x
+        if self.residual:
+            nn.init.zeros_(self.body[-1].weight)  # starts as the identity: g(z, x) = x
 
     def forward(self, z, x):
         zmap = self.fc(z).view(len(z), 1, *self.shape[1:])     # (B, 1, H, W)
         h = self.body(torch.cat([x, zmap], 1))                  # (B, C, H, W) logits
-        if self.residual: h = h + torch.logit(x.clamp(RESIDUAL_CLAMP, 1 - RESIDUAL_CLAMP))
+        if self.residual:
+            h = h + torch.logit(x.clamp(RESIDUAL_CLAMP, 1 - RESIDUAL_CLAMP))
         return torch.sigmoid(h)                                 # (B, C, H, W) in [0, 1]
 
 # %% ../nbs/03_cvae.ipynb #8b8edbb3
@@ -151,21 +176,26 @@ class CVAE(nn.Module):
         "Prior and posterior parameters ((mu_p, logvar_p), (mu_q, logvar_q)), each (B, latent_dim)."
         return self.prior(x), self.recognition(x, xt)
 
-    def reparameterize(self, mu, logvar, eps=None):
-        "z = mu + exp(logvar/2) * eps, with eps ~ N(0, I) when not given."
-        std = torch.exp(0.5 * logvar)
-        return mu + std * (torch.randn_like(std) if eps is None else eps)  # (B, latent_dim)
-
-    def decode(self, z, x): return self.generator(z, x)
+    def decode(self, z, x):
+        return self.generator(z, x)
 
     def forward(self, x, xt):
         "Reconstruction of `xt` from a posterior sample, and both parameter pairs."
         prior, recog = self.encode(x, xt)
         return self.decode(self.reparameterize(*recog), x), prior, recog
 
-    def sample(self, x, eps=None):
-        "A perturbed `x`: decode z from the prior p(z|x), at offset `eps` (in prior std units) if given."
-        return self.decode(self.reparameterize(*self.prior(x), eps), x)
+# %% ../nbs/03_cvae.ipynb #c351ba69
+@patch
+def reparameterize(self:CVAE, mu, logvar, eps=None):
+    "z = mu + exp(logvar/2) * eps, with eps ~ N(0, I) when not given."
+    std = torch.exp(0.5 * logvar)
+    return mu + std * (torch.randn_like(std) if eps is None else eps)  # (B, latent_dim)
+
+# %% ../nbs/03_cvae.ipynb #83a14a54
+@patch
+def sample(self:CVAE, x, eps=None):
+    "A perturbed `x`: decode z from the prior p(z|x), at offset `eps` (in prior std units) if given."
+    return self.decode(self.reparameterize(*self.prior(x), eps), x)
 
 # %% ../nbs/03_cvae.ipynb #2ee012d7
 def make_cvae(shape:tuple, cfg:CVAEConfig=None) -> CVAE:
@@ -181,43 +211,70 @@ def _box_size(text, fontsize=8):
     lines = text.split('\n')
     return max(map(len, lines)) * 0.58 * fontsize / 72 + 0.2, len(lines) * 1.25 * fontsize / 72 + 0.14
 
+# %% ../nbs/03_cvae.ipynb #bcb86e1c
 def _edge(c, other, size):
     "The point where the segment from box centre `c` towards `other` leaves a box of `size`."
     (x, y), (dx, dy), (w, h) = c, (other[0] - c[0], other[1] - c[1]), size
     t = min(w / 2 / abs(dx) if dx else math.inf, h / 2 / abs(dy) if dy else math.inf)
     return x + t * dx, y + t * dy
 
+# %% ../nbs/03_cvae.ipynb #4eb028bf
+def _draw_box(ax, x, y, text, color, size, fontsize=8):
+    "A rounded box of `size` (w, h) centred on (`x`, `y`) with `text`, filled with `color`."
+    w, h = size
+    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle='round,pad=0,rounding_size=0.06',
+                                fc=color, ec='0.3', lw=0.8))
+    ax.text(x, y, text, ha='center', va='center', fontsize=fontsize)
+
+# %% ../nbs/03_cvae.ipynb #745b8264
+def _draw_arrow(ax, ca, cb, sa, sb):
+    "An arrow from the box of centre `ca` and size `sa` to the box of centre `cb` and size `sb`."
+    ax.annotate('', _edge(cb, ca, sb), _edge(ca, cb, sa),
+                arrowprops=dict(arrowstyle='-|>', color='0.3', lw=1, shrinkA=1, shrinkB=1))
+
+# %% ../nbs/03_cvae.ipynb #3450ff30
 def draw_diagram(boxes:dict, arrows:list, title=None, fontsize=8):
     "Boxes {key: (x, y, text, color)} (inches) joined by `arrows` [(from, to)]; returns the figure."
     xs, ys = [b[0] for b in boxes.values()], [b[1] for b in boxes.values()]
     W, H = max(xs) + 1.2, max(ys) + 0.9
-    fig = plt.figure(figsize=(W, H)); ax = fig.add_axes([0, 0, 1, 1])
-    ax.set_xlim(0, W); ax.set_ylim(0, H); ax.axis('off')
+    fig = plt.figure(figsize=(W, H))
+    ax = fig.add_axes([0, 0, 1, 1])
+    ax.set_xlim(0, W)
+    ax.set_ylim(0, H)
+    ax.axis('off')
     sizes = {k: _box_size(t, fontsize) for k, (_, _, t, _) in boxes.items()}
     for k, (x, y, t, c) in boxes.items():
-        w, h = sizes[k]
-        ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle='round,pad=0,rounding_size=0.06', fc=c, ec='0.3', lw=0.8))
-        ax.text(x, y, t, ha='center', va='center', fontsize=fontsize)
+        _draw_box(ax, x, y, t, c, sizes[k], fontsize)
     for a, b in arrows:
-        ca, cb = boxes[a][:2], boxes[b][:2]
-        ax.annotate('', _edge(cb, ca, sizes[b]), _edge(ca, cb, sizes[a]),
-                    arrowprops=dict(arrowstyle='-|>', color='0.3', lw=1, shrinkA=1, shrinkB=1))
-    if title: ax.text(W / 2, H - 0.25, title, ha='center', va='center', fontsize=fontsize + 2)
+        _draw_arrow(ax, boxes[a][:2], boxes[b][:2], sizes[a], sizes[b])
+    if title:
+        ax.text(W / 2, H - 0.25, title, ha='center', va='center', fontsize=fontsize + 2)
     return fig
 
 # %% ../nbs/03_cvae.ipynb #8b579e8c
+def _generator_boxes(cfg:CVAEConfig, c:int, h:int, w:int) -> dict:
+    "The boxes of `show_generator` for `cfg` and images of `c` channels of `h` x `w` pixels."
+    B, G = '#dbe9f6', '#fde3c8'
+    res = (f'{cfg.nblocks} × pre-act ResBlock:\nBN-ReLU-conv {cfg.big_ch}→{cfg.small_ch}\n'
+           f'BN-ReLU-conv {cfg.small_ch}→{cfg.big_ch}\n+ identity')
+    return {'z': (0.6, 2.2, f'z\n({cfg.latent_dim})', G),
+            'fc': (2.0, 2.2, f'Linear\n{cfg.latent_dim} → {h}·{w}', G),
+            'map': (3.6, 2.2, f'reshape\n1×{h}×{w}', G),
+            'x': (3.6, 0.6, f'x\n{c}×{h}×{w}', B),
+            'cat': (5.1, 1.4, f'concat\n{c + 1}×{h}×{w}', B),
+            'stem': (6.6, 1.4, f'conv 3×3\n{c + 1} → {cfg.big_ch}', B),
+            'res': (8.6, 1.4, res, B),
+            'head': (10.7, 1.4, f'BN-ReLU\nconv 3×3 {cfg.big_ch} → {c}', B),
+            'out': (12.4, 1.4, f'sigmoid\nx̃: {c}×{h}×{w}\nin [0, 1]', G)}
+
+# %% ../nbs/03_cvae.ipynb #d4eb953c
 def show_generator(cvae:CVAE=None):
     "The generator g(z, x) of `cvae` (default: the paper's sizes) as a block diagram; returns the figure."
     cfg, (c, h, w) = (cvae.cfg, cvae.shape) if cvae is not None else (cvae_config(), (3, 32, 32))
-    B, G = '#dbe9f6', '#fde3c8'
-    boxes = {'z': (0.6, 2.2, f'z\n({cfg.latent_dim})', G), 'fc': (2.0, 2.2, f'Linear\n{cfg.latent_dim} → {h}·{w}', G),
-             'map': (3.6, 2.2, f'reshape\n1×{h}×{w}', G), 'x': (3.6, 0.6, f'x\n{c}×{h}×{w}', B),
-             'cat': (5.1, 1.4, f'concat\n{c + 1}×{h}×{w}', B), 'stem': (6.6, 1.4, f'conv 3×3\n{c + 1} → {cfg.big_ch}', B),
-             'res': (8.6, 1.4, f'{cfg.nblocks} × pre-act ResBlock:\nBN-ReLU-conv {cfg.big_ch}→{cfg.small_ch}\n'
-                               f'BN-ReLU-conv {cfg.small_ch}→{cfg.big_ch}\n+ identity', B),
-             'head': (10.7, 1.4, f'BN-ReLU\nconv 3×3 {cfg.big_ch} → {c}', B), 'out': (12.4, 1.4, f'sigmoid\nx̃: {c}×{h}×{w}\nin [0, 1]', G)}
-    arrows = [('z', 'fc'), ('fc', 'map'), ('map', 'cat'), ('x', 'cat'), ('cat', 'stem'), ('stem', 'res'), ('res', 'head'), ('head', 'out')]
-    return draw_diagram(boxes, arrows, f'Generator g(z, x): latent {cfg.latent_dim}, {cfg.nblocks} residual blocks, no downsampling')
+    arrows = [('z', 'fc'), ('fc', 'map'), ('map', 'cat'), ('x', 'cat'), ('cat', 'stem'), ('stem', 'res'),
+              ('res', 'head'), ('head', 'out')]
+    title = f'Generator g(z, x): latent {cfg.latent_dim}, {cfg.nblocks} residual blocks, no downsampling'
+    return draw_diagram(_generator_boxes(cfg, c, h, w), arrows, title)
 
 # %% ../nbs/03_cvae.ipynb #a98f5180
 def kl_normal(mu0, logvar0, mu1, logvar1) -> torch.Tensor:
@@ -236,17 +293,20 @@ def fixmatch_pair(u:torch.Tensor, # (B, C, H, W) float images in [0, 1]
                   generator:torch.Generator=None, # random source on `u`'s device
                   flip:bool=True, # random horizontal flips (in each view, independently)
                   translate:float=0.125, # largest random shift, as a fraction of the side
-                  shared:bool=False, # False: independent strong view of `u`; True: RandAugment + Cutout of the weak view
+                  shared:bool=False, # False: `u`'s own strong view; True: RandAugment + Cutout of the weak view
                   cutout_size:int=16): # side of the strong view's Cutout square (0: none)
-    "A FixMatch pair of images `u`: (weak view, strong view), the strong view drawn independently or from the weak view."
+    "A FixMatch pair of images `u`: (weak view, strong view), the strong view drawn from `u` or from the weak view."
     xw = weak_aug(u, flip, translate, generator)
     if shared: return xw, strong_aug(xw, generator, flip=False, translate=0., cutout_size=cutout_size)
     return xw, strong_aug(u, generator, flip, translate, cutout_size=cutout_size)
 
+# %% ../nbs/03_cvae.ipynb #ecd6a610
 def pair_fn(cfg:CVAEConfig):
     "The pair function `(u, generator) -> (x, xt)` of `cfg` (its flips, shifts, Cutout and `pairs` kind)."
-    if cfg.pairs not in ('independent', 'shared'): raise SemiperturbError(f"unknown pairs {cfg.pairs!r}: use independent or shared")
-    return partial(fixmatch_pair, flip=cfg.flip, translate=cfg.translate, shared=cfg.pairs == 'shared', cutout_size=cfg.cutout_size)
+    if cfg.pairs not in ('independent', 'shared'):
+        raise SemiperturbError(f"unknown pairs {cfg.pairs!r}: use independent or shared")
+    return partial(fixmatch_pair, flip=cfg.flip, translate=cfg.translate, shared=cfg.pairs == 'shared',
+                   cutout_size=cfg.cutout_size)
 
 # %% ../nbs/03_cvae.ipynb #b06f5240
 def cvae_schedule(t:float, cfg:CVAEConfig):
@@ -268,9 +328,13 @@ def evaluate_cvae(cvae:CVAE, x:torch.Tensor, xt:torch.Tensor, batch_size:int=256
     return dict(zip(('recon', 'kl'), (tot / len(x)).tolist()))
 
 # %% ../nbs/03_cvae.ipynb #29b71611
-def _images(data): return data.unlabeled_x if isinstance(data, ImageData) else data
+def _images(data):
+    "The unlabeled images of `data`: an `ImageData`'s pool, or `data` itself."
+    return data.unlabeled_x if isinstance(data, ImageData) else data
 
+# %% ../nbs/03_cvae.ipynb #2102dc98
 def _heldout_pairs(data, device, pairs, n=256, seed=1234):
+    "`n` pairs of `data`'s first test images from a generator seeded `seed`; None without test images."
     if not isinstance(data, ImageData): return None
     g = torch.Generator(device=device).manual_seed(seed)
     return pairs(to_float(data.test_x[:n].to(device)), g)
@@ -285,13 +349,14 @@ class CVAETrainer(Loop):
     def __init__(self, data, cfg:CVAEConfig=None, pairs=None, device=None, cbs=()):
         self.cfg, device = cfg or CVAEConfig(), get_device(device)
         self.pairs, x = pairs or pair_fn(self.cfg), _images(data)
-        torch.manual_seed(self.cfg.seed)                                       # the latent draws come from the global generator
+        torch.manual_seed(self.cfg.seed)  # the latent draws come from the global generator
         self.model = make_cvae(tuple(x.shape[1:]), self.cfg).to(device).train()
         self.opt = torch.optim.Adam(self.model.parameters(), lr=self.cfg.lr)
         self.spe = self.cfg.steps_per_epoch or max(1, len(x) // self.cfg.batch_size)
         self.sampler = DeviceSampler(x, batch_size=self.cfg.batch_size, device=device, seed=self.cfg.seed)
-        self.gen, self.held = torch.Generator(device=device).manual_seed(self.cfg.seed), _heldout_pairs(data, device, self.pairs)
-        self.sums = torch.zeros(2, device=device)                              # SSE and KL since the epoch began
+        self.gen = torch.Generator(device=device).manual_seed(self.cfg.seed)
+        self.held = _heldout_pairs(data, device, self.pairs)
+        self.sums = torch.zeros(2, device=device)  # SSE and KL since the epoch began
         super().__init__(self.cfg.epochs * self.spe, self.spe, device, cbs)
 
 # %% ../nbs/03_cvae.ipynb #5bce7a7e
@@ -299,23 +364,32 @@ class CVAETrainer(Loop):
 def one_step(self:CVAETrainer):
     "One CVAE step on a batch of pairs (x, x~)."
     self.lr, self.beta = cvae_schedule(self.step / self.steps, self.cfg)
-    for pg in self.opt.param_groups: pg['lr'] = self.lr
+    for pg in self.opt.param_groups:
+        pg['lr'] = self.lr
     x, xt = self.pairs(to_float(next(self.sampler)), self.gen)                  # (B, C, H, W) x2, in [0, 1]
     sse, kl = cvae_loss(xt, *self.model(x, xt))
     self.loss = sse + self.beta * kl
-    self.opt.zero_grad(set_to_none=True); self.loss.backward(); self.opt.step()
-    self.sums += torch.stack([sse.detach(), kl.detach()]); self.step += 1
+    self.opt.zero_grad(set_to_none=True)
+    self.loss.backward()
+    self.opt.step()
+    self.sums += torch.stack([sse.detach(), kl.detach()])
+    self.step += 1
 
+# %% ../nbs/03_cvae.ipynb #da6bd003
 @patch
 def metrics(self:CVAETrainer) -> dict:
     "An epoch's metrics line: mean reconstruction error and KL, the schedule, and the held-out pairs' numbers."
-    recon, kl = (self.sums / self.spe).tolist(); self.sums = torch.zeros_like(self.sums)  # a device sync, once an epoch
+    recon, kl = (self.sums / self.spe).tolist()  # a device sync, once an epoch
+    self.sums = torch.zeros_like(self.sums)
     m = dict(epoch=self.step // self.spe, step=self.step, recon=recon, kl=kl, beta=self.beta, lr=self.lr)
-    if self.held is not None: m.update({f'heldout_{k}': v for k, v in evaluate_cvae(self.model, *self.held).items()})
+    if self.held is not None:
+        m.update({f'heldout_{k}': v for k, v in evaluate_cvae(self.model, *self.held).items()})
     return m
 
+# %% ../nbs/03_cvae.ipynb #8f12b19a
 @patch
 def diverged(self:CVAETrainer, bad) -> str:
+    "The message of a run whose loss became non-finite at `bad` (step, value)."
     step, v = bad or (self.step, float('nan'))
     return (f"the loss became non-finite ({v}) at step {step} (epoch {(step - 1) // self.spe + 1}); no model is saved; "
             f"lower --lr (now {self.cfg.lr:g}) and train again")
@@ -325,23 +399,33 @@ def diverged(self:CVAETrainer, bad) -> str:
 def state_dict(self:CVAETrainer) -> dict:
     "A checkpoint of the run: everything needed to continue it exactly."
     cuda = {'cuda': torch.cuda.get_rng_state(self.device)} if self.device.type == 'cuda' else {}
-    return dict(kind=CVAE_RUN_KIND, model=self.model.state_dict(), opt=self.opt.state_dict(), step=self.step, log=self.log,
-                seconds=self.seconds, config=asdict(self.cfg), rng=dict(sampler=[self.sampler.gen.get_state(), self.sampler.order.cpu()],
-                                                                        pairs=self.gen.get_state(), torch=torch.get_rng_state(), **cuda))
+    rng = dict(sampler=[self.sampler.gen.get_state(), self.sampler.order.cpu()], pairs=self.gen.get_state(),
+               torch=torch.get_rng_state(), **cuda)
+    return dict(kind=CVAE_RUN_KIND, model=self.model.state_dict(), opt=self.opt.state_dict(), step=self.step,
+                log=self.log, seconds=self.seconds, config=asdict(self.cfg), rng=rng)
 
+# %% ../nbs/03_cvae.ipynb #8ed361dd
 @patch
 def load_state_dict(self:CVAETrainer, ck:dict):
     "Restore the state saved by `state_dict`."
-    self.model.load_state_dict(ck['model']); self.opt.load_state_dict(ck['opt'])
+    self.model.load_state_dict(ck['model'])
+    self.opt.load_state_dict(ck['opt'])
     self.step, self.log, self.seconds = ck['step'], ck['log'], ck['seconds']
-    r = ck['rng']
-    self.sampler.gen.set_state(r['sampler'][0].cpu()); self.sampler.order = r['sampler'][1].to(self.device)  # states are CPU byte tensors
-    self.gen.set_state(r['pairs'].cpu()); torch.set_rng_state(r['torch'].cpu())
-    if 'cuda' in r and self.device.type == 'cuda': torch.cuda.set_rng_state(r['cuda'].cpu(), self.device)
+    r = ck['rng']  # generator states are CPU byte tensors
+    self.sampler.gen.set_state(r['sampler'][0].cpu())
+    self.sampler.order = r['sampler'][1].to(self.device)
+    self.gen.set_state(r['pairs'].cpu())
+    torch.set_rng_state(r['torch'].cpu())
+    if 'cuda' in r and self.device.type == 'cuda':
+        torch.cuda.set_rng_state(r['cuda'].cpu(), self.device)
 
+# %% ../nbs/03_cvae.ipynb #3bffe88f
 def _load_cvae_run(path, device):
-    return load_checkpoint(path, device, 'CVAE run checkpoint', ('kind', 'model', 'opt', 'step', 'log', 'seconds', 'rng'))
+    "The CVAE run checkpoint in `path`, refused in one line if it is not one."
+    keys = ('kind', 'model', 'opt', 'step', 'log', 'seconds', 'rng')
+    return load_checkpoint(path, device, 'CVAE run checkpoint', keys)
 
+# %% ../nbs/03_cvae.ipynb #7259ff36
 def train_cvae(data, # `ImageData` or uint8 NCHW images
                cfg:CVAEConfig=None, # the CVAE and its training (default: `CVAEConfig()`)
                out=None, # the run folder: config.json, metrics.jsonl, checkpoint.pt (None: nothing written)
@@ -352,70 +436,119 @@ def train_cvae(data, # `ImageData` or uint8 NCHW images
                until:int=None): # stop at the first epoch end at or after this step (resume later)
     "Train a CVAE on pairs made from `data`'s unlabeled images; returns (cvae, history)."
     cfg = cfg or CVAEConfig()
-    t = fit_run(lambda: CVAETrainer(data, cfg, pairs, device), cfg, out, resume, not progress, load=_load_cvae_run, until=until)
+    t = fit_run(lambda: CVAETrainer(data, cfg, pairs, device), cfg, out, resume, not progress,
+                load=_load_cvae_run, until=until)
     return t.model.eval(), t.log
 
 # %% ../nbs/03_cvae.ipynb #2899ce42
 CKPT_KIND = 'semiperturb-cvae'
 
 def save_cvae(cvae:CVAE, path, dataset:str, mean=None, std=None, **extra):
-    "Save `cvae` trained on `dataset` (with normalisation `mean`/`std`) to `path` (atomically), with its config and shapes."
-    path = Path(path); make_dir(path.parent)
+    "Save `cvae` trained on `dataset` (normalisation `mean`/`std`) to `path` atomically, with its config and shapes."
+    path = Path(path)
+    make_dir(path.parent)
     ck = dict(kind=CKPT_KIND, version=1, dataset=dataset, shape=list(cvae.shape), channels=cvae.shape[0],
               latent_dim=cvae.cfg.latent_dim, mean=list(mean or []), std=list(std or []), config=asdict(cvae.cfg),
               state_dict={k: v.detach().cpu() for k, v in cvae.state_dict().items()}, **extra)
     return save_torch(ck, path)
 
 # %% ../nbs/03_cvae.ipynb #d4d89bb9
-def load_cvae(path, dataset=None, device='cpu'):
-    "Load a CVAE checkpoint from `path`, checking it was trained on `dataset` (a name or `ImageData`); returns (cvae, meta)."
-    path = Path(path)
-    if not path.is_file(): raise SemiperturbError(f"{path}: no such CVAE checkpoint; train one with `semiperturb train-cvae`")
-    try: ck = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e: raise SemiperturbError(f"{path}: not a readable checkpoint ({type(e).__name__}); the file is corrupt, train or copy it again") from None
-    if not isinstance(ck, dict) or ck.get('kind') != CKPT_KIND or not {'dataset', 'shape', 'config', 'state_dict'} <= set(ck):
-        raise SemiperturbError(f"{path}: not a semiperturb CVAE checkpoint; pass a file written by `semiperturb train-cvae`")
+def _read_cvae_file(path:Path) -> dict:
+    "The checkpoint dict in `path`, refused in one line if missing, unreadable or not a CVAE checkpoint."
+    if not path.is_file():
+        raise SemiperturbError(f"{path}: no such CVAE checkpoint; train one with `semiperturb train-cvae`")
+    try:
+        ck = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as e:
+        raise SemiperturbError(f"{path}: not a readable checkpoint ({type(e).__name__}); "
+                               "the file is corrupt, train or copy it again") from None
+    keys = {'dataset', 'shape', 'config', 'state_dict'}
+    if not isinstance(ck, dict) or ck.get('kind') != CKPT_KIND or not keys <= set(ck):
+        raise SemiperturbError(f"{path}: not a semiperturb CVAE checkpoint; "
+                               "pass a file written by `semiperturb train-cvae`")
+    return ck
+
+# %% ../nbs/03_cvae.ipynb #ae27826b
+def _check_cvae_data(path, ck:dict, dataset):
+    "Refuse checkpoint `ck` (read from `path`) for `dataset` (a name or an `ImageData`) of another name or image shape."
     name, shape = (dataset.name, tuple(dataset.shape)) if isinstance(dataset, ImageData) else (dataset, None)
     if name is not None and name != ck['dataset']:
-        raise SemiperturbError(f"{path}: this CVAE was trained on {ck['dataset']!r}, not {name!r}; train one with `semiperturb train-cvae --dataset {name}`")
+        raise SemiperturbError(f"{path}: this CVAE was trained on {ck['dataset']!r}, not {name!r}; "
+                               f"train one with `semiperturb train-cvae --dataset {name}`")
     if shape is not None and shape != tuple(ck['shape']):
         raise SemiperturbError(f"{path}: this CVAE expects images of shape {tuple(ck['shape'])}, the data has {shape}")
+
+# %% ../nbs/03_cvae.ipynb #e8d9b1c2
+def load_cvae(path, dataset=None, device='cpu'):
+    "Load the CVAE checkpoint `path`, checking it was trained on `dataset` (a name or `ImageData`): (cvae, meta)."
+    path = Path(path)
+    ck = _read_cvae_file(path)
+    _check_cvae_data(path, ck, dataset)
     cvae = make_cvae(tuple(ck['shape']), config_from(CVAEConfig, ck['config'], 'CVAE config'))
-    try: cvae.load_state_dict(ck['state_dict'])
-    except RuntimeError: raise SemiperturbError(f"{path}: its weights do not fit its own config; the file is damaged, train or copy it again") from None
+    try:
+        cvae.load_state_dict(ck['state_dict'])
+    except RuntimeError:
+        raise SemiperturbError(f"{path}: its weights do not fit its own config; "
+                               "the file is damaged, train or copy it again") from None
     return cvae.to(device).eval(), {k: v for k, v in ck.items() if k != 'state_dict'}
 
 # %% ../nbs/03_cvae.ipynb #60eeef52
+def _partial_dir(out:Path, resume:bool) -> Path:
+    "The hidden folder in `out` a run trains in, beside the old model, emptied unless `resume` continues its run."
+    tmp = out / '.train-cvae.partial'
+    if resume and not (tmp/'checkpoint.pt').is_file():
+        raise SemiperturbError(f"--resume: {out} holds no stopped run; drop --resume")
+    if not resume:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return tmp
+
+# %% ../nbs/03_cvae.ipynb #8634857f
+def _train_in(tmp:Path, out:Path, made:bool, data, cfg:CVAEConfig, device, quiet:bool, resume:bool) -> list:
+    "Train in `tmp`, then move `metrics.jsonl` and `cvae.pt` into `out`; returns the history."
+    keep = False
+    try:
+        cvae, hist = train_cvae(data, cfg, out=tmp, device=device, progress=not quiet, resume=resume)
+        save_cvae(cvae, tmp / 'cvae.pt', data.name, data.mean, data.std, metrics=hist[-1])
+        for f in ('metrics.jsonl', 'cvae.pt'):
+            os.replace(tmp / f, out / f)
+    except KeyboardInterrupt:
+        keep = True  # keep the checkpoint of a run stopped by Ctrl-C
+        raise
+    except OSError as e:
+        raise write_error(out, e) from None
+    finally:
+        if not keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+        if made and not any(out.iterdir()):
+            out.rmdir()  # nothing was written: leave no folder
+    return hist
+
+# %% ../nbs/03_cvae.ipynb #36f98429
 def train_cvae_cmd(dataset:str='fashion-mnist', # a dataset name (fashion-mnist, cifar10, ...) or a folder dataset
                    out:str='runs/cvae', # output directory: cvae.pt and metrics.jsonl
-                   preset:str='cpu', # cpu (the generator of perturbations, CPU minutes), small (the first generator) or paper (the paper's CIFAR-10 model)
+                   # cpu (the generator of perturbations, CPU minutes), small (the first generator)
+                   # or paper (the paper's CIFAR-10 model)
+                   preset:str='cpu',
                    width:int=None, # shorthand for --big-ch WIDTH --small-ch WIDTH/4 (default: the preset's)
                    data_dir:str=None, # where the data lives
                    image_size:int=None, # resize a folder dataset's images to this side
                    device:str='auto', # auto (CUDA if available), cpu or cuda
                    overwrite:bool=False, # replace the contents of an existing --out
                    quiet:bool=False, # no progress bars or per-epoch lines
-                   resume:bool=False, # continue the stopped run of this --out (its checkpoint waits in OUT/.train-cvae.partial)
-                   **options:CVAEConfig): # `CVAEConfig` fields (`epochs=10`, `latent_dim=32`, ...); given ones override the preset
+                   # continue the stopped run of this --out (its checkpoint waits in OUT/.train-cvae.partial)
+                   resume:bool=False,
+                   # `CVAEConfig` fields (`epochs=10`, `latent_dim=32`, ...); given ones override the preset
+                   **options:CVAEConfig):
     "Train the CVAE of a perturbation set of strong views (FixMatch pairs) and save it."
     out, dev = refuse_overwrite(out, overwrite, folder=True), get_device(device)
-    check_range('width', width, '[1, inf)'); check_range('image_size', image_size, '[1, inf)')
-    if width is not None: options = {'big_ch': width, 'small_ch': max(1, width // 4), **options}
+    check_range('width', width, '[1, inf)')
+    check_range('image_size', image_size, '[1, inf)')
+    if width is not None:
+        options = {'big_ch': width, 'small_ch': max(1, width // 4), **options}
     cfg = cvae_config(preset, **options)
     data = load_dataset(dataset, data_dir, image_size, resize=RESIZE_HINT)
-    made, tmp = not out.exists(), out / '.train-cvae.partial'                    # train beside the old model, not over it
-    if resume and not (tmp/'checkpoint.pt').is_file(): raise SemiperturbError(f"--resume: {out} holds no stopped run; drop --resume")
-    if not resume: shutil.rmtree(tmp, ignore_errors=True)
-    keep = False                                                                 # keep the checkpoint of a run stopped by Ctrl-C
-    try:
-        cvae, hist = train_cvae(data, cfg, out=tmp, device=dev, progress=not quiet, resume=resume)
-        save_cvae(cvae, tmp / 'cvae.pt', data.name, data.mean, data.std, metrics=hist[-1])
-        for f in ('metrics.jsonl', 'cvae.pt'): os.replace(tmp / f, out / f)
-    except KeyboardInterrupt: keep = True; raise
-    except OSError as e: raise write_error(out, e) from None
-    finally:
-        if not keep: shutil.rmtree(tmp, ignore_errors=True)
-        if made and not any(out.iterdir()): out.rmdir()                          # nothing was written: leave no folder
+    made = not out.exists()
+    hist = _train_in(_partial_dir(out, resume), out, made, data, cfg, dev, quiet, resume)
     path = out / 'cvae.pt'
     print(f"saved {path}: recon {hist[-1]['recon']:.2f}  KL {hist[-1]['kl']:.2f}")
     return path
@@ -424,15 +557,46 @@ train_cvae_cmd.aliases = dict(steps_per_epoch='steps', nblocks='blocks')  # shor
 
 # %% ../nbs/03_cvae.ipynb #ad26ff7a
 def _decode_rows(cvae, x, xt, generator):
-    "The images `cvae_diagnosis` scores, by name: the pair's two views and five decodes (posterior mean, prior mean, prior samples)."
+    "The images `cvae_diagnosis` scores, by name (two views, five decodes), the KL per dimension and a prior z."
     (mp, lp), (mq, lq) = cvae.encode(x, xt)                                    # (B, latent_dim) x4
     n = lambda: torch.randn(mp.shape, generator=generator, device=x.device)
     rows = {'weak view x': x, 'strong view x̃': xt, 'posterior mean (reconstruction)': cvae.decode(mq, x),
             'prior mean (u = 0)': cvae.decode(mp, x)}
-    for s in (0.5, 1.0): rows[f'prior sample, scale {s:g}'] = cvae.decode(cvae.reparameterize(mp, lp, s * n()), x)
+    for s in (0.5, 1.0):
+        rows[f'prior sample, scale {s:g}'] = cvae.decode(cvae.reparameterize(mp, lp, s * n()), x)
     kl = 0.5 * (torch.exp(lq - lp) + (mp - mq) ** 2 / torch.exp(lp) - 1 + lp - lq)  # (B, latent_dim): KL per dimension
     return rows, kl, cvae.reparameterize(mp, lp, n())
 
+# %% ../nbs/03_cvae.ipynb #bb2ebdf9
+def _l2(a, b):
+    "Per-row l2 distance of image batches `a` and `b`: (B,)."
+    return (a - b).flatten(1).norm(dim=1)
+
+# %% ../nbs/03_cvae.ipynb #a93e1c73
+def _tally(rows:dict, classifier, xb, xtb, yb, right:dict, to_x:dict, to_xt:dict):
+    "Add each decode's correct labels and summed l2 to `xb` and to `xtb` into `right`, `to_x` and `to_xt`."
+    for name, v in rows.items():
+        right[name] = right.get(name, 0) + (classifier(v).argmax(1) == yb).sum().item()
+        to_x[name] = to_x.get(name, 0) + _l2(v, xb).sum().item()
+        to_xt[name] = to_xt.get(name, 0) + _l2(v, xtb).sum().item()
+
+# %% ../nbs/03_cvae.ipynb #f08b06cd
+def _x_use(cvae, classifier, z, xb, yb) -> tuple:
+    "Summed ||g(z, x) - g(z, x')|| / ||x - x'|| over the batch, and how many g(z, x') show the label of x'."
+    other = torch.roll(xb, 1, 0)  # another image of the batch for each
+    moved = (_l2(cvae.decode(z, xb), cvae.decode(z, other)) / _l2(xb, other).clamp_min(1e-6)).sum().item()
+    follows = (classifier(cvae.decode(z, other)).argmax(1) == torch.roll(yb, 1, 0)).sum().item()
+    return moved, follows
+
+# %% ../nbs/03_cvae.ipynb #3211d741
+def _diagnosis_record(N:int, right, to_x, to_xt, kl, moved, follows) -> dict:
+    "The record of `cvae_diagnosis` from its sums over `N` pairs."
+    kl = (kl / N).cpu()
+    views = {k: dict(label_preservation=100 * right[k] / N, to_x=to_x[k] / N, to_xt=to_xt[k] / N) for k in right}
+    return dict(n=N, views=views, kl=kl.sum().item(), kl_per_dim=kl.sort(descending=True).values.tolist(),
+                active_dims=int((kl > 0.1).sum()), x_use=moved / N, follows_x=100 * follows / N)
+
+# %% ../nbs/03_cvae.ipynb #ccc12624
 @torch.no_grad()
 def cvae_diagnosis(cvae:CVAE, # a trained CVAE
                    classifier:nn.Module, # a reference classifier of [0, 1] images
@@ -441,43 +605,43 @@ def cvae_diagnosis(cvae:CVAE, # a trained CVAE
                    y:torch.Tensor, # (N,) labels of the images
                    generator:torch.Generator=None, # random source of the prior samples, on `x`'s device
                    batch_size:int=500) -> dict: # pairs per call
-    "Label preservation and distances of the CVAE's decodes of pairs (`x`, `xt`), KL per latent dimension, and how much g(z, x) uses x."
+    "Label preservation and distances of the CVAE's decodes of pairs (`x`, `xt`), KL per dimension, and its use of x."
     was = cvae.training, classifier.training
-    cvae.eval(); classifier.eval()
+    cvae.eval()
+    classifier.eval()
     right, to_x, to_xt, kl, moved, follows = {}, {}, {}, 0, 0., 0.
-    l2 = lambda a, b: (a - b).flatten(1).norm(dim=1)                           # (B,)
     for i in range(0, len(x), batch_size):
         xb, xtb, yb = x[i:i+batch_size], xt[i:i+batch_size], y[i:i+batch_size].to(x.device)
         rows, k, z = _decode_rows(cvae, xb, xtb, generator)
-        for name, v in rows.items():
-            right[name] = right.get(name, 0) + (classifier(v).argmax(1) == yb).sum().item()
-            to_x[name], to_xt[name] = to_x.get(name, 0) + l2(v, xb).sum().item(), to_xt.get(name, 0) + l2(v, xtb).sum().item()
+        _tally(rows, classifier, xb, xtb, yb, right, to_x, to_xt)
         kl = kl + k.sum(0)
-        other = torch.roll(xb, 1, 0)                                            # another image of the batch for each
-        moved += (l2(cvae.decode(z, xb), cvae.decode(z, other)) / l2(xb, other).clamp_min(1e-6)).sum().item()
-        follows += (classifier(cvae.decode(z, other)).argmax(1) == torch.roll(yb, 1, 0)).sum().item()
-    cvae.train(was[0]); classifier.train(was[1])
-    N, kl = len(x), (kl / len(x)).cpu()
-    views = {k: dict(label_preservation=100 * right[k] / N, to_x=to_x[k] / N, to_xt=to_xt[k] / N) for k in right}
-    return dict(n=N, views=views, kl=kl.sum().item(), kl_per_dim=kl.sort(descending=True).values.tolist(),
-                active_dims=int((kl > 0.1).sum()), x_use=moved / N, follows_x=100 * follows / N)
+        m, f = _x_use(cvae, classifier, z, xb, yb)
+        moved, follows = moved + m, follows + f
+    cvae.train(was[0])
+    classifier.train(was[1])
+    return _diagnosis_record(len(x), right, to_x, to_xt, kl, moved, follows)
 
 # %% ../nbs/03_cvae.ipynb #33a42333
 def diagnosis_table(d:dict) -> str:
     "A `cvae_diagnosis` record as markdown: a row per decode, then KL, active dimensions and the use of x."
-    rows = [f"| {k} | {v['label_preservation']:.1f} | {v['to_x']:.2f} | {v['to_xt']:.2f} |" for k, v in d['views'].items()]
+    rows = [f"| {k} | {v['label_preservation']:.1f} | {v['to_x']:.2f} | {v['to_xt']:.2f} |"
+            for k, v in d['views'].items()]
     return ('| image | label preservation (%) | ℓ2 to x | ℓ2 to x̃ |\n|---|---:|---:|---:|\n' + '\n'.join(rows) +
-            f"\n\nKL(q ‖ p) {d['kl']:.1f} nats, {d['active_dims']} of {len(d['kl_per_dim'])} dimensions active (> 0.1 nats); "
-            f"use of x {d['x_use']:.2f}, decodes that follow x {d['follows_x']:.1f}% ({d['n']} pairs)\n")
+            f"\n\nKL(q ‖ p) {d['kl']:.1f} nats, {d['active_dims']} of {len(d['kl_per_dim'])} dimensions active "
+            f"(> 0.1 nats); use of x {d['x_use']:.2f}, decodes that follow x {d['follows_x']:.1f}% ({d['n']} pairs)\n")
 
 # %% ../nbs/03_cvae.ipynb #104e2868
 def show_cvae_curves(runs:dict, figsize=(10, 3.2)):
-    "Held-out reconstruction error and KL against training steps for CVAE runs (`runs`: label -> metrics.jsonl path); returns the figure."
+    "Held-out reconstruction error and KL against the step of CVAE runs (label -> metrics.jsonl); returns the figure."
     fig, axs = plt.subplots(1, 2, figsize=figsize)
     for name, path in runs.items():
         m = [json.loads(l) for l in Path(path).read_text().splitlines()]
-        for ax, k in zip(axs, ('heldout_recon', 'heldout_kl')): ax.plot([r['step'] for r in m], [r[k] for r in m], marker='.', label=name)
-    axs[0].set(xlabel='step', ylabel='held-out reconstruction error', ylim=(0, 40)); axs[1].set(xlabel='step', ylabel='held-out KL (nats)')
-    for ax in axs: ax.grid(alpha=.3)
-    axs[1].legend(fontsize=7); fig.tight_layout()
+        for ax, k in zip(axs, ('heldout_recon', 'heldout_kl')):
+            ax.plot([r['step'] for r in m], [r[k] for r in m], marker='.', label=name)
+    axs[0].set(xlabel='step', ylabel='held-out reconstruction error', ylim=(0, 40))
+    axs[1].set(xlabel='step', ylabel='held-out KL (nats)')
+    for ax in axs:
+        ax.grid(alpha=.3)
+    axs[1].legend(fontsize=7)
+    fig.tight_layout()
     return fig
