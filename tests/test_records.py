@@ -7,7 +7,9 @@ from dataclasses import fields
 from pathlib import Path
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from semiperturb.core import project_root
+
+ROOT = project_root()
 _spec = importlib.util.spec_from_file_location('explore_cpu', ROOT/'tools'/'explore_cpu.py')   # not via sys.path: tools/ holds
 explore_cpu = importlib.util.module_from_spec(_spec); _spec.loader.exec_module(explore_cpu)      # scripts, not a package
 from semiperturb.fixmatch import FixMatchConfig, PRESETS

@@ -19,7 +19,9 @@ which the notebook turns steps into minutes.
 import argparse, json, shlex, subprocess, sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from semiperturb.core import project_root
+
+ROOT = project_root()
 OUT = ROOT/'results'/'cpu-explore'
 TIMING = OUT/'timing'                                       # the timing records (`--time`)
 CONFIGS = ROOT/'configs'/'cpu-explore'                      # one config file per setting

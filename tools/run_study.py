@@ -13,7 +13,9 @@ committed). Run it from a clean checkout, so every record names committed code.
 import argparse, math, os, subprocess, sys, time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from semiperturb.core import project_root
+
+ROOT = project_root()
 
 def pool(cmds:dict, jobs:int, left, env:dict, log):
     "Run the command lines `cmds` (name -> argv), `jobs` at a time; those still running when `left()` reaches 0 are stopped."
